@@ -1,0 +1,1 @@
+"""An async OpenAI client (work in progress)."""

@@ -1,0 +1,24 @@
+"""Shared test fixtures: a real mock server on a loopback port."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from mockserver import MockServer, ServerConfig
+
+
+@pytest.fixture(scope="session")
+def live_server() -> Iterator[MockServer]:
+    """One real server for the session (uvicorn on 127.0.0.1, a free port); state is reset per test by
+    ``server``."""
+    with MockServer(ServerConfig(seed=1)) as server:
+        yield server
+
+
+@pytest.fixture
+def server(live_server: MockServer) -> MockServer:
+    """The session's server, with its stored state reset before the test."""
+    live_server.state.reset()
+    return live_server

@@ -1,0 +1,53 @@
+"""``create_app(config)``: the Starlette application that is the fake OpenAI API."""
+
+from __future__ import annotations
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from ._config import ServerConfig, default_config
+from ._endpoints import api_routes
+from ._errors import error_body
+from ._state import ServerState
+
+__all__ = ["create_app"]
+
+
+async def _health(request: Request) -> Response:
+    return JSONResponse({"status": "ok"})
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    described = f"({request.method} {request.url.path})"
+    if exc.status_code == 405:
+        message = f"Invalid method for URL {described}"
+    elif exc.status_code == 404:
+        message = f"Invalid URL {described}"
+    else:
+        message = exc.detail
+    body = error_body(message, type="invalid_request_error")
+    return JSONResponse(body, exc.status_code, headers=exc.headers)
+
+
+async def _server_error(request: Request, exc: Exception) -> Response:
+    body = error_body("The server had an error while processing your request. Sorry about that!", type="server_error")
+    return JSONResponse(body, 500)
+
+
+def create_app(config: ServerConfig | None = None) -> Starlette:
+    """The fake OpenAI API as an ASGI app; serve it with uvicorn or mount it in-process."""
+    from ._middleware import AuthMiddleware, OpenAIHeadersMiddleware
+
+    config = config if config is not None else default_config()
+    app = Starlette(
+        routes=[Route("/health", _health, methods=["GET"]), *api_routes()],
+        middleware=[Middleware(OpenAIHeadersMiddleware), Middleware(AuthMiddleware)],
+        exception_handlers={HTTPException: _http_error, Exception: _server_error},
+    )
+    app.state.mock = ServerState(config)
+    return app

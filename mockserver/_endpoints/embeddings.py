@@ -1,0 +1,11 @@
+"""Routes for embeddings (to be filled in)."""
+
+from __future__ import annotations
+
+from starlette.routing import BaseRoute
+
+__all__ = ["routes"]
+
+
+def routes() -> list[BaseRoute]:
+    return []

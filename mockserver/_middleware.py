@@ -1,0 +1,94 @@
+"""ASGI middleware: OpenAI's standard response headers, and API-key checks, on every ``/v1`` request."""
+
+from __future__ import annotations
+
+import time
+
+from starlette.datastructures import Headers
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from ._errors import error_body
+from ._json import dumps
+from ._state import ServerState
+
+__all__ = ["AuthMiddleware", "OpenAIHeadersMiddleware"]
+
+OPENAI_VERSION = "2020-10-01"
+
+_NO_KEY = (
+    "You didn't provide an API key. You need to provide your API key in an Authorization header using "
+    "Bearer auth (i.e. Authorization: Bearer YOUR_KEY), or as the password field (with blank username) if "
+    "you're accessing the API from your browser and are prompted for a username. You can obtain an API key "
+    "from https://platform.openai.com/account/api-keys."
+)
+
+
+class OpenAIHeadersMiddleware:
+    """Adds ``x-request-id``, ``openai-version`` and ``openai-processing-ms`` to every response."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        state: ServerState = scope["app"].state.mock
+        request_id = state.ids.request_id()
+        scope.setdefault("state", {})["request_id"] = request_id
+        started = time.perf_counter()
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                elapsed_ms = int((time.perf_counter() - started) * 1000)
+                message["headers"] = [
+                    *message.get("headers", ()),
+                    (b"x-request-id", request_id.encode()),
+                    (b"openai-version", OPENAI_VERSION.encode()),
+                    (b"openai-processing-ms", str(elapsed_ms).encode()),
+                ]
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+class AuthMiddleware:
+    """Requires ``Authorization: Bearer <key>`` on ``/v1`` paths: any non-empty key, or exactly the
+    configured ``api_key``."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith("/v1"):
+            await self.app(scope, receive, send)
+            return
+        state: ServerState = scope["app"].state.mock
+        problem = _auth_problem(Headers(scope=scope).get("authorization"), state.config.api_key)
+        if problem is None:
+            await self.app(scope, receive, send)
+            return
+        message, code = problem
+        body = error_body(message, type="invalid_request_error", code=code)
+        await Response(dumps(body), 401, media_type="application/json")(scope, receive, send)
+
+
+def _auth_problem(header: str | None, required_key: str | None) -> tuple[str, str | None] | None:
+    scheme, _, key = (header or "").partition(" ")
+    key = key.strip()
+    if scheme.lower() != "bearer" or not key:
+        return _NO_KEY, None
+    if required_key is not None and key != required_key:
+        return (
+            f"Incorrect API key provided: {_redact(key)}. You can find your API key at "
+            "https://platform.openai.com/account/api-keys.",
+            "invalid_api_key",
+        )
+    return None
+
+
+def _redact(key: str) -> str:
+    if len(key) <= 8:
+        return "*" * len(key)
+    return f"{key[:3]}{'*' * 3}{key[-4:]}"
