@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# The server's SDK-driven tests again, with the last httpx-based official SDK (openai 2.x) instead of 3.x.
+# Usage: bash ci/compat_openai2.sh [extra pytest args]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+venv="${VENV_OPENAI2:-.venv-openai2}"
+if [ ! -x "$venv/bin/python" ]; then
+  python3 -m venv "$venv"
+fi
+py="$venv/bin/python"
+"$py" -m pip install --quiet --disable-pip-version-check --upgrade pip
+"$py" -m pip install --quiet --disable-pip-version-check -e '.[dev]' 'openai[aiohttp]>=2.50,<3'
+"$py" -c 'import openai; print("== pytest tests/mockserver with openai", openai.__version__)'
+"$py" -m pytest -n 2 tests/mockserver "$@"
