@@ -10,6 +10,8 @@ if [ ! -x "$venv/bin/python" ]; then
 fi
 py="$venv/bin/python"
 "$py" -m pip install --quiet --disable-pip-version-check --upgrade pip
-"$py" -m pip install --quiet --disable-pip-version-check -e '.[dev]' 'openai[aiohttp]>=2.50,<3'
+"$py" -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+# replaces openai 3.x; pip notes that our dev extra asks for 3.x, which is the point of this job
+"$py" -m pip install --quiet --disable-pip-version-check 'openai[aiohttp]>=2.50,<3' 2>&1 | grep -v 'dependency conflicts\|requires openai' || true
 "$py" -c 'import openai; print("== pytest tests/mockserver with openai", openai.__version__)'
 "$py" -m pytest -n 2 tests/mockserver "$@"
