@@ -1,0 +1,249 @@
+"""``value_for_schema``: a JSON value that validates against a JSON schema, drawn from a seeded RNG.
+
+It covers what tool parameters and structured-output schemas use in practice (types, properties, required,
+enum/const, anyOf/oneOf/allOf, items/prefixItems, bounds, simple formats, local ``$ref``). It does not try to
+satisfy ``pattern`` or ``not``. Deep or recursive schemas fall back to the smallest value allowed, so generation
+always ends.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Mapping
+from typing import Any
+
+__all__ = ["value_for_schema"]
+
+#: below this depth values are as small as the schema allows (no optional properties, fewest items)
+_SHALLOW_DEPTH = 6
+_WORDS = (
+    "alpha", "bravo", "cedar", "delta", "ember", "fjord", "grove", "harbor", "iris", "jade",
+    "kestrel", "lumen", "maple", "nova", "orbit", "pine", "quartz", "river", "sierra", "tide",
+)  # fmt: skip
+_FORMATTED = {
+    "date": lambda rng: f"20{rng.randint(10, 29)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}",
+    "date-time": lambda rng: (
+        f"20{rng.randint(10, 29)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
+        f"T{rng.randint(0, 23):02d}:{rng.randint(0, 59):02d}:{rng.randint(0, 59):02d}Z"
+    ),
+    "time": lambda rng: f"{rng.randint(0, 23):02d}:{rng.randint(0, 59):02d}:{rng.randint(0, 59):02d}Z",
+    "email": lambda rng: f"{rng.choice(_WORDS)}.{rng.choice(_WORDS)}@example.com",
+    "uri": lambda rng: f"https://example.com/{rng.choice(_WORDS)}",
+    "uuid": lambda rng: "-".join("".join(rng.choices("0123456789abcdef", k=size)) for size in (8, 4, 4, 4, 12)),
+    "hostname": lambda rng: f"{rng.choice(_WORDS)}.example.com",
+    "ipv4": lambda rng: ".".join(str(rng.randint(1, 254)) for _ in range(4)),
+}
+
+
+def value_for_schema(schema: Any, rng: random.Random) -> Any:
+    """A value valid for ``schema`` (a JSON-schema dict or boolean); an empty or unknown schema gives an object."""
+    return _Generator(schema if isinstance(schema, Mapping) else {}, rng).value(schema, 0)
+
+
+class _Generator:
+    def __init__(self, root: Mapping[str, Any], rng: random.Random) -> None:
+        self.root = root
+        self.rng = rng
+
+    def value(self, schema: Any, depth: int) -> Any:
+        if schema is True or not isinstance(schema, Mapping):
+            return self._object({}, depth)
+        schema = self._resolved(schema)
+        if "const" in schema:
+            return schema["const"]
+        if isinstance(schema.get("enum"), list) and schema["enum"]:
+            return self.rng.choice(schema["enum"])
+        if isinstance(schema.get("allOf"), list):
+            schema = _merged(schema, [self._resolved(part) for part in schema["allOf"] if isinstance(part, Mapping)])
+        for combinator in ("anyOf", "oneOf"):
+            options = schema.get(combinator)
+            if isinstance(options, list) and options:
+                branch = options[0] if depth >= _SHALLOW_DEPTH else self.rng.choice(options)
+                rest = {key: value for key, value in schema.items() if key != combinator}
+                return self.value(_merged(rest, [self._resolved(branch)]) if rest else branch, depth + 1)
+        kind = self._type(schema, depth)
+        if kind == "null":
+            return None
+        if kind == "boolean":
+            return self.rng.random() < 0.5
+        if kind == "integer":
+            return self._integer(schema)
+        if kind == "number":
+            return self._number(schema)
+        if kind == "string":
+            return self._string(schema)
+        if kind == "array":
+            return self._array(schema, depth)
+        return self._object(schema, depth)
+
+    def _resolved(self, schema: Mapping[str, Any]) -> Mapping[str, Any]:
+        seen = 0
+        while isinstance(schema.get("$ref"), str) and seen < 32:
+            target = _pointer(self.root, schema["$ref"])
+            rest = {key: value for key, value in schema.items() if key != "$ref"}
+            schema = _merged(rest, [target]) if rest else target
+            seen += 1
+        return schema
+
+    def _type(self, schema: Mapping[str, Any], depth: int) -> str:
+        declared = schema.get("type")
+        if isinstance(declared, list) and declared:
+            if depth >= _SHALLOW_DEPTH and "null" in declared:
+                return "null"
+            return str(self.rng.choice(declared))
+        if isinstance(declared, str):
+            return declared
+        if "properties" in schema or "required" in schema or "additionalProperties" in schema:
+            return "object"
+        if "items" in schema or "prefixItems" in schema or "minItems" in schema:
+            return "array"
+        if "minLength" in schema or "maxLength" in schema or "format" in schema:
+            return "string"
+        if "minimum" in schema or "maximum" in schema:
+            return "number"
+        return "object"
+
+    def _integer(self, schema: Mapping[str, Any]) -> int:
+        low, high = _bounds(schema, default_low=0, default_high=100)
+        low_int, high_int = math.ceil(low), math.floor(high)
+        if schema.get("exclusiveMinimum") is not None and low_int == low:
+            low_int += 1
+        if schema.get("exclusiveMaximum") is not None and high_int == high:
+            high_int -= 1
+        step = schema.get("multipleOf")
+        if isinstance(step, int) and not isinstance(step, bool) and step > 0:
+            first = math.ceil(low_int / step)
+            last = max(first, math.floor(high_int / step))
+            return self.rng.randint(first, last) * step
+        return self.rng.randint(low_int, max(low_int, high_int))
+
+    def _number(self, schema: Mapping[str, Any]) -> float | int:
+        if isinstance(schema.get("multipleOf"), int):
+            return self._integer(schema)
+        low, high = _bounds(schema, default_low=0.0, default_high=100.0)
+        value = round(self.rng.uniform(low, high), 3)
+        if not low <= value <= high or _excluded(schema, value):
+            value = (low + high) / 2
+        return value
+
+    def _string(self, schema: Mapping[str, Any]) -> str:
+        shortest = _int_keyword(schema, "minLength", 0)
+        longest = _int_keyword(schema, "maxLength", max(shortest, 24))
+        make = _FORMATTED.get(str(schema.get("format")))
+        if make is not None:
+            text = str(make(self.rng))
+            if shortest <= len(text) <= longest:
+                return text
+        words: list[str] = []
+        target = self.rng.randint(min(max(shortest, 3), longest), longest) if longest > 0 else 0
+        while len(" ".join(words)) < target:
+            words.append(self.rng.choice(_WORDS))
+        return " ".join(words)[:target].rstrip().ljust(target, "x") if target else ""
+
+    def _array(self, schema: Mapping[str, Any], depth: int) -> list[Any]:
+        declared_prefix = schema.get("prefixItems")
+        prefix: list[Any] = declared_prefix if isinstance(declared_prefix, list) else []
+        items = schema.get("items", {})
+        fewest = max(_int_keyword(schema, "minItems", 0), 0)
+        most = _int_keyword(schema, "maxItems", max(fewest, 3))
+        if items is False:
+            most = min(most, len(prefix))
+        count = fewest if depth >= _SHALLOW_DEPTH else self.rng.randint(fewest, max(fewest, min(most, fewest + 3)))
+        values: list[Any] = []
+        for position in range(count):
+            item_schema = prefix[position] if position < len(prefix) else items
+            value = self.value(item_schema, depth + 1)
+            if schema.get("uniqueItems") is True:
+                for _ in range(8):
+                    if value not in values:
+                        break
+                    value = self.value(item_schema, depth + 1)
+            values.append(value)
+        return values
+
+    def _object(self, schema: Mapping[str, Any], depth: int) -> dict[str, Any]:
+        properties = schema.get("properties")
+        properties = properties if isinstance(properties, Mapping) else {}
+        required = [name for name in schema.get("required", ()) if isinstance(name, str)]
+        result: dict[str, Any] = {}
+        for name, subschema in properties.items():
+            if name in required or (depth < _SHALLOW_DEPTH and self.rng.random() < 0.6):
+                result[name] = self.value(subschema, depth + 1)
+        extra = schema.get("additionalProperties", True)
+        for name in required:
+            if name not in result:
+                result[name] = self.value(extra if isinstance(extra, Mapping) else {}, depth + 1)
+        fewest = _int_keyword(schema, "minProperties", 0)
+        if not properties and not required and extra is not False and fewest == 0 and depth == 0:
+            fewest = 1
+        while len(result) < fewest and extra is not False:
+            name = f"{self.rng.choice(_WORDS)}_{len(result)}"
+            result[name] = self.value(extra if isinstance(extra, Mapping) else {"type": "string"}, depth + 1)
+        return result
+
+
+def _merged(base: Mapping[str, Any], parts: list[Mapping[str, Any]]) -> dict[str, Any]:
+    """A shallow union of schemas: properties merged, required joined, other keywords from the last part."""
+    merged: dict[str, Any] = dict(base)
+    for part in parts:
+        for key, value in part.items():
+            if key == "properties" and isinstance(merged.get(key), Mapping) and isinstance(value, Mapping):
+                merged[key] = {**merged[key], **value}
+            elif key == "required" and isinstance(merged.get(key), list) and isinstance(value, list):
+                merged[key] = [*merged[key], *(name for name in value if name not in merged[key])]
+            elif key != "allOf":
+                merged.setdefault(key, value)
+    return merged
+
+
+def _pointer(root: Mapping[str, Any], ref: str) -> Mapping[str, Any]:
+    if not ref.startswith("#"):
+        return {}
+    node: Any = root
+    for raw in ref[1:].split("/")[1:]:
+        part = raw.replace("~1", "/").replace("~0", "~")
+        if isinstance(node, Mapping) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        else:
+            return {}
+    return node if isinstance(node, Mapping) else {}
+
+
+def _bounds(schema: Mapping[str, Any], *, default_low: float, default_high: float) -> tuple[float, float]:
+    low = _number_keyword(schema, "minimum")
+    high = _number_keyword(schema, "maximum")
+    exclusive_low = _number_keyword(schema, "exclusiveMinimum")
+    exclusive_high = _number_keyword(schema, "exclusiveMaximum")
+    if exclusive_low is not None:
+        low = exclusive_low if low is None else max(low, exclusive_low)
+    if exclusive_high is not None:
+        high = exclusive_high if high is None else min(high, exclusive_high)
+    if low is None and high is None:
+        return default_low, default_high
+    if low is None:
+        assert high is not None
+        return min(default_low, high - default_high), high
+    if high is None:
+        return low, low + default_high
+    return low, max(low, high)
+
+
+def _excluded(schema: Mapping[str, Any], value: float) -> bool:
+    exclusive_low = _number_keyword(schema, "exclusiveMinimum")
+    exclusive_high = _number_keyword(schema, "exclusiveMaximum")
+    return (exclusive_low is not None and value <= exclusive_low) or (
+        exclusive_high is not None and value >= exclusive_high
+    )
+
+
+def _number_keyword(schema: Mapping[str, Any], name: str) -> float | None:
+    value = schema.get(name)
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def _int_keyword(schema: Mapping[str, Any], name: str, default: int) -> int:
+    value = schema.get(name)
+    return value if isinstance(value, int) and not isinstance(value, bool) else default

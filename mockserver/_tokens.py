@@ -1,0 +1,101 @@
+"""A small deterministic tokenizer: BPE-like pieces for counting usage and for streaming text token by token.
+
+It is not OpenAI's tokenizer; it gives pieces of the same flavour (a word with its leading space, a run of
+punctuation, up to three digits, a run of whitespace) so that counts are plausible and ``"".join(pieces)`` is
+always the original text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+__all__ = [
+    "ATTACHMENT_TOKENS",
+    "IMAGE_TOKENS",
+    "MESSAGE_OVERHEAD_TOKENS",
+    "REPLY_PRIMING_TOKENS",
+    "count_message_tokens",
+    "count_tokens",
+    "split_tokens",
+]
+
+#: tokens every chat message costs besides its content (role and separators), as OpenAI's cookbook counts them
+MESSAGE_OVERHEAD_TOKENS = 3
+#: tokens that prime the assistant's reply, added once per request
+REPLY_PRIMING_TOKENS = 3
+#: what an image content part costs (OpenAI's "low detail" price)
+IMAGE_TOKENS = 85
+#: what an audio or file content part costs (a flat, plausible figure)
+ATTACHMENT_TOKENS = 50
+#: words longer than this are split into several pieces, as BPE splits rare long words
+_LONGEST_PIECE = 8
+
+_PIECE = re.compile(
+    r"""'(?:s|t|re|ve|m|ll|d)(?![^\W\d_])"""  # English contractions
+    r"""| ?[^\W\d_]+"""  # a word, with its leading space
+    r"""| ?\d{1,3}"""  # up to three digits
+    r"""| ?[^\s\w]+"""  # a run of punctuation
+    r"""| ?_+"""  # underscores (word characters that are not letters)
+    r"""|\s+(?!\S)"""  # whitespace that does not lead into a word
+    r"""|\s+""",
+)
+
+
+def split_tokens(text: str) -> list[str]:
+    """Split ``text`` into token pieces; ``"".join(split_tokens(text)) == text``."""
+    pieces: list[str] = []
+    for match in _PIECE.finditer(text):
+        piece = match.group()
+        while len(piece) > _LONGEST_PIECE:
+            pieces.append(piece[:_LONGEST_PIECE])
+            piece = piece[_LONGEST_PIECE:]
+        pieces.append(piece)
+    return pieces
+
+
+def count_tokens(text: str) -> int:
+    return len(split_tokens(text))
+
+
+def count_message_tokens(messages: Iterable[Mapping[str, Any]]) -> int:
+    """Prompt tokens of a chat request: per-message overhead plus each field's tokens, plus reply priming."""
+    total = REPLY_PRIMING_TOKENS
+    for message in messages:
+        total += MESSAGE_OVERHEAD_TOKENS
+        for name, value in message.items():
+            if name == "content":
+                total += _content_tokens(value)
+            elif name == "tool_calls" and isinstance(value, list):
+                total += sum(_tool_call_tokens(call) for call in value)
+            elif isinstance(value, str):
+                total += count_tokens(value) + (1 if name == "name" else 0)
+    return total
+
+
+def _content_tokens(content: Any) -> int:
+    if isinstance(content, str):
+        return count_tokens(content)
+    if not isinstance(content, list):
+        return 0
+    total = 0
+    for part in content:
+        if not isinstance(part, Mapping):
+            continue
+        kind = part.get("type")
+        if kind == "image_url":
+            total += IMAGE_TOKENS
+        elif kind in ("input_audio", "file"):
+            total += ATTACHMENT_TOKENS
+        else:
+            text = part.get("text", part.get("refusal"))
+            total += count_tokens(text) if isinstance(text, str) else 0
+    return total
+
+
+def _tool_call_tokens(call: Any) -> int:
+    function = call.get("function") if isinstance(call, Mapping) else None
+    if not isinstance(function, Mapping):
+        return 0
+    return sum(count_tokens(value) for value in function.values() if isinstance(value, str))
