@@ -30,7 +30,7 @@ IMAGE_TOKENS = 85
 #: what an audio or file content part costs (a flat, plausible figure)
 ATTACHMENT_TOKENS = 50
 #: words longer than this are split into several pieces, as BPE splits rare long words
-_LONGEST_PIECE = 8
+_LONGEST_PIECE = 12
 
 _PIECE = re.compile(
     r"""'(?:s|t|re|ve|m|ll|d)(?![^\W\d_])"""  # English contractions
