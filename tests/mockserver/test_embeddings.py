@@ -171,8 +171,10 @@ async def test_sdk_raises_typed_errors(sdk: openai.AsyncOpenAI) -> None:
     assert bad.value.param == "input"
 
 
+FINITE_FLOATS = st.floats(allow_nan=False, allow_infinity=False)
+JSON_SCALARS = st.none() | st.booleans() | st.integers(-(2**40), 2**40) | FINITE_FLOATS
 JSON_VALUES = st.recursive(
-    st.none() | st.booleans() | st.integers(-(2**40), 2**40) | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=20),
+    JSON_SCALARS | st.text(max_size=20),
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
     max_leaves=12,
 )
