@@ -1,11 +1,35 @@
-"""Routes for chat (to be filled in)."""
+"""``/v1/chat/completions``: create (JSON or an SSE stream), and the stored-completion routes.
+
+The request is checked (:mod:`._chat_request`), every choice is generated up front (:mod:`._chat_reply`), and
+only then shaped as one body or as chunks, so a streamed reply says exactly what the non-streamed one would.
+"""
 
 from __future__ import annotations
 
-from starlette.routing import BaseRoute
+from starlette.routing import BaseRoute, Route
 
-__all__ = ["routes"]
+from .._dispatch import Call, Endpoint
+from .._reply import JSONReply, Reply, StreamReply
+from .._sse import DONE
+from ._chat_reply import plan_reply
+from ._chat_request import parse_chat_request
+from ._chat_store import store_reply, stored_routes
+
+__all__ = ["create_chat_completion", "routes"]
+
+
+async def create_chat_completion(call: Call) -> Reply:
+    request = parse_chat_request(call.json_object(), call.state)
+    reply = plan_reply(call.state, request)
+    if request.store:
+        store_reply(call.state, reply)
+    if request.stream:
+        return StreamReply(reply.chunk_events(), (DONE,), tokens=reply.total_tokens)
+    return JSONReply(reply.body(), tokens=reply.total_tokens)
 
 
 def routes() -> list[BaseRoute]:
-    return []
+    return [
+        Route("/v1/chat/completions", Endpoint(create_chat_completion), methods=["POST"]),
+        *stored_routes(),
+    ]

@@ -1,0 +1,162 @@
+"""What a chat request gets back: the planned choices, as one ``chat.completion`` body or as a stream of chunks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from itertools import zip_longest
+from typing import Any
+
+from .._generation import Generation, GenerationRequest, generate
+from .._logprobs import chat_logprobs, logprob_rng
+from .._sse import SSEEvent, json_event
+from .._state import ServerState
+from ._chat_request import ChatRequest
+from ._generation_fields import system_fingerprint, usage_body
+
+__all__ = ["ChatChoice", "ChatReply", "plan_reply"]
+
+
+@dataclass(frozen=True, slots=True)
+class ChatChoice:
+    index: int
+    generation: Generation
+    #: one token-logprob object per text piece, when the request asked for logprobs
+    logprobs: tuple[dict[str, Any], ...] | None
+
+
+@dataclass(frozen=True, slots=True)
+class ChatReply:
+    """One answered request: everything both delivery shapes need, fixed before either is built."""
+
+    request: ChatRequest
+    id: str
+    created: int
+    fingerprint: str
+    choices: tuple[ChatChoice, ...]
+
+    @property
+    def completion_tokens(self) -> int:
+        return sum(choice.generation.completion_tokens for choice in self.choices)
+
+    @property
+    def total_tokens(self) -> int:
+        return self.request.prompt_tokens + self.completion_tokens
+
+    def usage(self) -> dict[str, Any]:
+        return usage_body(self.request.prompt_tokens, self.completion_tokens)
+
+    def body(self) -> dict[str, Any]:
+        """The ``chat.completion`` object."""
+        return {
+            "id": self.id,
+            "object": "chat.completion",
+            "created": self.created,
+            "model": self.request.model,
+            "choices": [_choice_body(choice) for choice in self.choices],
+            "usage": self.usage(),
+            "service_tier": self.request.service_tier,
+            "system_fingerprint": self.fingerprint,
+        }
+
+    def chunk_events(self) -> tuple[SSEEvent, ...]:
+        """Every ``chat.completion.chunk`` event, choices interleaved; the usage chunk last when asked for."""
+        per_choice = [_choice_deltas(choice) for choice in self.choices]
+        events = [
+            json_event(self._chunk([delta]))
+            for round_ in zip_longest(*per_choice)
+            for delta in round_
+            if delta is not None
+        ]
+        if self.request.include_usage:
+            events.append(json_event({**self._chunk([]), "usage": self.usage()}))
+        return tuple(events)
+
+    def _chunk(self, choices: list[dict[str, Any]]) -> dict[str, Any]:
+        chunk: dict[str, Any] = {
+            "id": self.id,
+            "object": "chat.completion.chunk",
+            "created": self.created,
+            "model": self.request.model,
+            "service_tier": self.request.service_tier,
+            "system_fingerprint": self.fingerprint,
+            "choices": choices,
+        }
+        if self.request.include_usage:
+            chunk["usage"] = None
+        return chunk
+
+
+def plan_reply(state: ServerState, request: ChatRequest) -> ChatReply:
+    """Generate every choice now (consuming canned replies once per choice)."""
+    choices = []
+    for index in range(request.n):
+        generation = generate(
+            state,
+            GenerationRequest(
+                prompt=request.prompt,
+                key=request.key,
+                choice_index=index,
+                max_tokens=request.max_tokens,
+                stop=request.stop,
+                tools=request.tools,
+                tool_choice=request.tool_choice,
+                json_schema=request.json_schema,
+            ),
+        )
+        logprobs = None
+        if request.logprobs:
+            logprobs = tuple(chat_logprobs(logprob_rng(request.key, index), generation.pieces, request.top_logprobs))
+        choices.append(ChatChoice(index, generation, logprobs))
+    return ChatReply(
+        request=request,
+        id=state.ids.new("chatcmpl-", 29),
+        created=state.now(),
+        fingerprint=system_fingerprint(state, request.model),
+        choices=tuple(choices),
+    )
+
+
+def _choice_body(choice: ChatChoice) -> dict[str, Any]:
+    generation = choice.generation
+    message: dict[str, Any] = {"role": "assistant", "content": generation.text, "refusal": None, "annotations": []}
+    if generation.tool_calls:
+        message["tool_calls"] = [
+            {"id": call.id, "type": "function", "function": {"name": call.name, "arguments": call.arguments}}
+            for call in generation.tool_calls
+        ]
+    logprobs = None
+    if choice.logprobs is not None:
+        logprobs = {"content": list(choice.logprobs), "refusal": None}
+    return {"index": choice.index, "message": message, "logprobs": logprobs, "finish_reason": generation.finish_reason}
+
+
+def _choice_deltas(choice: ChatChoice) -> list[dict[str, Any]]:
+    """The ``choices[0]`` of each chunk one choice streams: role, content pieces, tool-call fragments, finish."""
+    generation = choice.generation
+    first_content = "" if generation.text is not None else None
+    deltas = [_delta(choice.index, {"role": "assistant", "content": first_content, "refusal": None})]
+    for position, piece in enumerate(generation.pieces):
+        logprobs = None
+        if choice.logprobs is not None:
+            logprobs = {"content": [choice.logprobs[position]], "refusal": None}
+        deltas.append(_delta(choice.index, {"content": piece}, logprobs=logprobs))
+    for call_index, call in enumerate(generation.tool_calls):
+        opening = {
+            "index": call_index,
+            "id": call.id,
+            "type": "function",
+            "function": {"name": call.name, "arguments": ""},
+        }
+        deltas.append(_delta(choice.index, {"tool_calls": [opening]}))
+        for piece in call.argument_pieces():
+            deltas.append(
+                _delta(choice.index, {"tool_calls": [{"index": call_index, "function": {"arguments": piece}}]})
+            )
+    deltas.append(_delta(choice.index, {}, finish_reason=generation.finish_reason))
+    return deltas
+
+
+def _delta(
+    index: int, delta: dict[str, Any], *, logprobs: dict[str, Any] | None = None, finish_reason: str | None = None
+) -> dict[str, Any]:
+    return {"index": index, "delta": delta, "logprobs": logprobs, "finish_reason": finish_reason}
