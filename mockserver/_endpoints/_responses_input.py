@@ -1,0 +1,214 @@
+"""The ``input`` of a Responses API request: validated, and normalised into the items ``input_items`` lists.
+
+A plain string becomes one user message. Messages (``{"role", "content"}``, with or without ``"type":
+"message"``), ``function_call`` and ``function_call_output`` items are accepted; every item gets an id and a
+``status`` and string content becomes content parts, which is the shape OpenAI lists input items in. The same
+normalised items form the conversation a later ``previous_response_id`` continues, which is what the prompt
+text and the input-token count are read from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from .._errors import invalid_type, invalid_value, missing_parameter
+from .._tokens import count_message_tokens
+
+__all__ = ["Item", "NewId", "mentions_json", "normalise_input", "prompt_text", "transcript_tokens"]
+
+Item = dict[str, Any]
+#: draws a fresh id with the given prefix (``"msg_"``, ``"fc_"``...)
+NewId = Callable[[str], str]
+
+_ROLES = ("user", "assistant", "system", "developer")
+_ITEM_TYPES = ("message", "function_call", "function_call_output")
+_INPUT_PART_TYPES = ("input_text", "input_image", "input_file")
+_ASSISTANT_PART_TYPES = ("output_text", "refusal")
+_IMAGE_DETAILS = ("low", "high", "auto")
+
+
+def normalise_input(value: Any, new_id: NewId) -> list[Item]:
+    """The request's ``input`` as listable items (raises OpenAI-shaped 400s on bad input)."""
+    if isinstance(value, str):
+        return [_message({"role": "user", "content": value}, "input", new_id)]
+    if not isinstance(value, list):
+        raise invalid_type("input", "a string or an array of input items", value)
+    return [_item(item, f"input[{index}]", new_id) for index, item in enumerate(value)]
+
+
+def _item(item: Any, where: str, new_id: NewId) -> Item:
+    if not isinstance(item, dict):
+        raise invalid_type(where, "an object", item)
+    kind = item.get("type", "message" if "role" in item else None)
+    if kind is None:
+        raise missing_parameter(f"{where}.type")
+    if kind not in _ITEM_TYPES:
+        raise invalid_value(f"{where}.type", _unsupported(kind, _ITEM_TYPES))
+    if kind == "message":
+        return _message(item, where, new_id)
+    call_id = _text_field(item, "call_id", where)
+    if kind == "function_call":
+        return {
+            "id": _optional_id(item, where) or new_id("fc_"),
+            "type": "function_call",
+            "status": "completed",
+            "arguments": _text_field(item, "arguments", where, allow_empty=True),
+            "call_id": call_id,
+            "name": _text_field(item, "name", where),
+        }
+    output = item.get("output")
+    if isinstance(output, list):
+        output = _parts(output, f"{where}.output", _INPUT_PART_TYPES)
+    elif not isinstance(output, str):
+        raise (
+            missing_parameter(f"{where}.output")
+            if output is None
+            else invalid_type(f"{where}.output", "a string", output)
+        )
+    return {
+        "id": _optional_id(item, where) or new_id("fco_"),
+        "type": "function_call_output",
+        "status": "completed",
+        "call_id": call_id,
+        "output": output,
+    }
+
+
+def _message(item: Mapping[str, Any], where: str, new_id: NewId) -> Item:
+    role = item.get("role")
+    if role is None:
+        raise missing_parameter(f"{where}.role")
+    if role not in _ROLES:
+        raise invalid_value(f"{where}.role", _unsupported(role, _ROLES))
+    content = item.get("content")
+    allowed = _ASSISTANT_PART_TYPES if role == "assistant" else _INPUT_PART_TYPES
+    if isinstance(content, str):
+        text_type = "output_text" if role == "assistant" else "input_text"
+        parts = [_part({"type": text_type, "text": content}, f"{where}.content", allowed)]
+    elif isinstance(content, list):
+        parts = _parts(content, f"{where}.content", allowed)
+    elif content is None:
+        raise missing_parameter(f"{where}.content")
+    else:
+        raise invalid_type(f"{where}.content", "a string or an array of content parts", content)
+    return {
+        "id": _optional_id(item, where) or new_id("msg_"),
+        "type": "message",
+        "role": role,
+        "status": "completed",
+        "content": parts,
+    }
+
+
+def _parts(parts: list[Any], where: str, allowed: tuple[str, ...]) -> list[Item]:
+    return [_part(part, f"{where}[{index}]", allowed) for index, part in enumerate(parts)]
+
+
+def _part(part: Any, where: str, allowed: tuple[str, ...]) -> Item:
+    if not isinstance(part, dict):
+        raise invalid_type(where, "an object", part)
+    kind = part.get("type")
+    if kind not in allowed:
+        raise (
+            missing_parameter(f"{where}.type")
+            if kind is None
+            else invalid_value(f"{where}.type", _unsupported(kind, allowed))
+        )
+    if kind == "input_text":
+        return {"type": "input_text", "text": _text_field(part, "text", where, allow_empty=True)}
+    if kind == "output_text":
+        return {"type": "output_text", "text": _text_field(part, "text", where, allow_empty=True), "annotations": []}
+    if kind == "refusal":
+        return {"type": "refusal", "refusal": _text_field(part, "refusal", where, allow_empty=True)}
+    if kind == "input_image":
+        detail = part.get("detail", "auto")
+        if detail not in _IMAGE_DETAILS:
+            raise invalid_value(f"{where}.detail", _unsupported(detail, _IMAGE_DETAILS))
+        return {"type": "input_image", "detail": detail, **_one_source(part, where, ("image_url", "file_id"))}
+    sources = _one_source(part, where, ("file_id", "file_data", "file_url"))
+    filename = part.get("filename")
+    if filename is not None and not isinstance(filename, str):
+        raise invalid_type(f"{where}.filename", "a string", filename)
+    return {"type": "input_file", **sources, **({"filename": filename} if filename is not None else {})}
+
+
+def _one_source(part: Mapping[str, Any], where: str, names: tuple[str, ...]) -> Item:
+    given = {name: part[name] for name in names if part.get(name) is not None}
+    if not given:
+        raise missing_parameter(f"{where}.{names[0]}")
+    for name, value in given.items():
+        if not isinstance(value, str):
+            raise invalid_type(f"{where}.{name}", "a string", value)
+    return given
+
+
+def _text_field(item: Mapping[str, Any], name: str, where: str, *, allow_empty: bool = False) -> str:
+    value = item.get(name)
+    if value is None:
+        raise missing_parameter(f"{where}.{name}")
+    if not isinstance(value, str):
+        raise invalid_type(f"{where}.{name}", "a string", value)
+    if not value and not allow_empty:
+        raise invalid_value(f"{where}.{name}", f"Invalid '{where}.{name}': empty string.")
+    return value
+
+
+def _optional_id(item: Mapping[str, Any], where: str) -> str | None:
+    value = item.get("id")
+    if value is not None and not isinstance(value, str):
+        raise invalid_type(f"{where}.id", "a string", value)
+    return value or None
+
+
+def _unsupported(value: Any, allowed: tuple[str, ...]) -> str:
+    return f"Invalid value: '{value}'. Supported values are: " + ", ".join(f"'{choice}'" for choice in allowed) + "."
+
+
+def _texts(items: Iterable[Item]) -> Iterable[str]:
+    for item in items:
+        if item["type"] == "message":
+            for part in item["content"]:
+                text = part.get("text", part.get("refusal"))
+                if isinstance(text, str):
+                    yield text
+        elif item["type"] == "function_call":
+            yield item["arguments"]
+        elif isinstance(item["output"], str):
+            yield item["output"]
+
+
+def prompt_text(transcript: Iterable[Item], instructions: str | None) -> str:
+    """What the reply is about: the text of the last user message (else the instructions, else nothing)."""
+    last = ""
+    for item in transcript:
+        if item["type"] == "message" and item["role"] == "user":
+            last = "".join(_texts([item]))
+    return last or instructions or ""
+
+
+def mentions_json(transcript: Iterable[Item], instructions: str | None) -> bool:
+    """Whether the word "json" appears in the input, which OpenAI requires for ``json_object`` output."""
+    texts = [*_texts(transcript), instructions or ""]
+    return any("json" in text.lower() for text in texts)
+
+
+def transcript_tokens(transcript: Iterable[Item], instructions: str | None) -> int:
+    """Input tokens, counted as the chat API counts the equivalent messages."""
+    messages: list[dict[str, Any]] = [{"role": "system", "content": instructions}] if instructions else []
+    for item in transcript:
+        if item["type"] == "message":
+            messages.append({"role": item["role"], "content": [_chat_part(part) for part in item["content"]]})
+        elif item["type"] == "function_call":
+            call = {"function": {"name": item["name"], "arguments": item["arguments"]}}
+            messages.append({"role": "assistant", "tool_calls": [call]})
+        else:
+            output = item["output"]
+            content = output if isinstance(output, str) else [_chat_part(part) for part in output]
+            messages.append({"role": "tool", "content": content})
+    return count_message_tokens(messages)
+
+
+def _chat_part(part: Item) -> Item:
+    kind = {"input_image": "image_url", "input_file": "file"}.get(part["type"], part["type"])
+    return {**part, "type": kind}
