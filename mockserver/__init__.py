@@ -12,14 +12,22 @@ from ._config import (
     default_config,
     load_config,
 )
+from ._journal import JournalEntry
+from ._rules import Rule, RuleError
+from ._scripting import RuleBuilder, ScriptedRule
 from ._server import MockServer
 
 __all__ = [
     "CannedReply",
     "CannedToolCall",
     "ConfigError",
+    "JournalEntry",
     "MockServer",
     "Prepopulate",
+    "Rule",
+    "RuleBuilder",
+    "RuleError",
+    "ScriptedRule",
     "ServerConfig",
     "create_app",
     "default_config",

@@ -8,13 +8,26 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 from ._config import ServerConfig, default_config
+from ._connection import TRANSPORT_KEY, find_transport
+from ._control import control_routes
 from ._endpoints import api_routes
 from ._errors import error_body
 from ._state import ServerState
 
-__all__ = ["create_app"]
+__all__ = ["MockApp", "create_app"]
+
+
+class MockApp(Starlette):
+    """The Starlette app, which also notes the connection's transport in the scope before any middleware wraps
+    ``send`` (the fault engine resets and closes connections through it)."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            scope[TRANSPORT_KEY] = find_transport(send)
+        await super().__call__(scope, receive, send)
 
 
 async def _health(request: Request) -> Response:
@@ -39,13 +52,13 @@ async def _server_error(request: Request, exc: Exception) -> Response:
     return JSONResponse(body, 500)
 
 
-def create_app(config: ServerConfig | None = None) -> Starlette:
+def create_app(config: ServerConfig | None = None) -> MockApp:
     """The fake OpenAI API as an ASGI app; serve it with uvicorn or mount it in-process."""
     from ._middleware import AuthMiddleware, OpenAIHeadersMiddleware
 
     config = config if config is not None else default_config()
-    app = Starlette(
-        routes=[Route("/health", _health, methods=["GET"]), *api_routes()],
+    app = MockApp(
+        routes=[Route("/health", _health, methods=["GET"]), *control_routes(), *api_routes()],
         middleware=[Middleware(OpenAIHeadersMiddleware), Middleware(AuthMiddleware)],
         exception_handlers={HTTPException: _http_error, Exception: _server_error},
     )

@@ -9,6 +9,9 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from ._latency import LatencyProfile
+from ._rules import Rule
+
 __all__ = [
     "CannedReply",
     "CannedToolCall",
@@ -76,6 +79,12 @@ class ServerConfig(_Frozen):
     max_reply_tokens: int = Field(default=48, ge=1)
     #: how many requests the journal keeps (a ring buffer)
     journal_size: int = Field(default=10_000, ge=0)
+    #: the default delays of every reply (a latency rule overrides them for the requests it matches)
+    latency: LatencyProfile | None = None
+    #: fault rules in force at start and after every reset, tried in order
+    rules: tuple[Rule, ...] = ()
+    #: the share of requests answered with a random 500 or 503 (tried after ``rules``)
+    error_rate: float = Field(default=0.0, ge=0.0, le=1.0)
 
     def with_changes(self, **changes: Any) -> ServerConfig:
         """A copy with ``changes`` applied and validated."""

@@ -1,65 +1,149 @@
-"""Turns a :mod:`reply <mockserver._reply>` value into ASGI messages on the wire.
+"""Turns a :mod:`reply <mockserver._reply>` value into ASGI messages on the wire, shaped by the fault engine.
 
-A stream is written by one task while another listens for the client going away; whichever ends first
-cancels the other (the shape of Starlette's ``StreamingResponse`` and sse-starlette).
+:class:`Shaping` says how: a delay before the first byte, a delay between stream events, and where to cut the
+connection, drop the terminal event, slip in a malformed event or an error event. Noticing that the client went
+away is not done here: the dispatcher runs a listener beside delivery that cancels it (see ``_dispatch``).
 """
 
 from __future__ import annotations
 
-import enum
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import anyio
-from starlette.responses import Response
-from starlette.types import Receive, Scope, Send
+from starlette.types import Scope, Send
 
+from ._connection import close_connection
+from ._errors import error_body
+from ._journal import Journal, JournalRecord, Outcome
 from ._json import dumps
-from ._reply import BytesReply, JSONReply, Reply, StreamReply
+from ._reply import JSONReply, Reply, StreamReply
+from ._sse import SSEEvent, json_event
 
-__all__ = ["Outcome", "deliver", "stream_headers"]
+__all__ = ["SSE_MEDIA_TYPE", "Shaping", "StreamError", "Wire", "deliver", "stream_headers"]
 
 SSE_MEDIA_TYPE = "text/event-stream; charset=utf-8"
 
+#: what a malformed stream event carries: the start of a JSON object that never ends
+MALFORMED_DATA = b'{"id": "chatcmpl-malformed", "choices": [{"delta": {"content": "unterminated'
 
-class Outcome(enum.Enum):
-    COMPLETED = "completed"
-    CLIENT_DISCONNECTED = "client_disconnected"
+
+@dataclass(frozen=True, slots=True)
+class StreamError:
+    message: str
+    type: str
+    code: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Shaping:
+    """How to deliver one reply. The defaults deliver it as it is, at once."""
+
+    #: seconds before the first byte (a non-stream reply: before the whole reply)
+    ttft: float = 0.0
+    #: draws the pause before each stream event after the first
+    itl: Callable[[], float] | None = None
+    #: cut the connection after this many stream events (a non-stream body: after half of it)
+    cut_after: int | None = None
+    #: end the stream without its terminal events; a non-stream body: end cleanly after half of it
+    drop_terminal: bool = False
+    #: slip a non-JSON event in after this many events; a non-stream body: send half of it as a whole
+    malformed_after: int | None = None
+    #: send an error event after this many events, then end the stream
+    error_after: int | None = None
+    error: StreamError | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Wire:
+    """Where a reply goes: the request's scope (for the transport), ``send``, and its journal record."""
+
+    scope: Scope
+    send: Send
+    record: JournalRecord
+    journal: Journal
+
+    async def cut(self) -> None:
+        """Close the connection mid-response and wait to be cancelled by the disconnect listener."""
+        self.journal.end(self.record, Outcome.SERVER_CUT)
+        close_connection(self.scope)
+        await anyio.sleep_forever()
 
 
 def stream_headers(extra: dict[str, str]) -> list[tuple[bytes, bytes]]:
     headers = {"content-type": SSE_MEDIA_TYPE, "cache-control": "no-cache", **extra}
+    return _encode_headers(headers)
+
+
+def _encode_headers(headers: dict[str, str]) -> list[tuple[bytes, bytes]]:
     return [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers.items()]
 
 
-async def deliver(reply: Reply, scope: Scope, receive: Receive, send: Send) -> Outcome:
-    if isinstance(reply, JSONReply):
-        response = Response(dumps(reply.body), reply.status, reply.headers, "application/json")
-        await response(scope, receive, send)
-        return Outcome.COMPLETED
-    if isinstance(reply, BytesReply):
-        response = Response(reply.content, reply.status, reply.headers, reply.media_type)
-        await response(scope, receive, send)
-        return Outcome.COMPLETED
-    return await _deliver_stream(reply, receive, send)
+async def deliver(reply: Reply, wire: Wire, shaping: Shaping = Shaping()) -> None:
+    if shaping.ttft > 0:
+        await anyio.sleep(shaping.ttft)
+    if isinstance(reply, StreamReply):
+        await _deliver_stream(reply, wire, shaping)
+    elif isinstance(reply, JSONReply):
+        await _deliver_body(dumps(reply.body), reply.status, reply.headers, "application/json", wire, shaping)
+    else:
+        await _deliver_body(reply.content, reply.status, reply.headers, reply.media_type, wire, shaping)
 
 
-async def _deliver_stream(reply: StreamReply, receive: Receive, send: Send) -> Outcome:
-    outcome = Outcome.COMPLETED
+async def _deliver_body(
+    content: bytes, status: int, headers: dict[str, str], media_type: str, wire: Wire, shaping: Shaping
+) -> None:
+    half = content[: len(content) // 2]
+    faulty = shaping.drop_terminal or shaping.malformed_after is not None
+    sent = half if faulty else content
+    length = len(content) if shaping.cut_after is not None else len(sent)
+    all_headers = {**headers, "content-type": media_type, "content-length": str(length)}
+    await wire.send({"type": "http.response.start", "status": status, "headers": _encode_headers(all_headers)})
+    if shaping.cut_after is not None:
+        await wire.send({"type": "http.response.body", "body": half, "more_body": True})
+        await wire.cut()
+    await wire.send({"type": "http.response.body", "body": sent, "more_body": False})
 
-    async def write(scope: anyio.CancelScope) -> None:
-        await send({"type": "http.response.start", "status": 200, "headers": stream_headers(reply.headers)})
-        for event in (*reply.events, *reply.terminal):
-            await send({"type": "http.response.body", "body": event.encode(), "more_body": True})
-        await send({"type": "http.response.body", "body": b"", "more_body": False})
-        scope.cancel()
 
-    async def listen(scope: anyio.CancelScope) -> None:
-        nonlocal outcome
-        while (await receive())["type"] != "http.disconnect":
-            pass
-        outcome = Outcome.CLIENT_DISCONNECTED
-        scope.cancel()
+async def _deliver_stream(reply: StreamReply, wire: Wire, shaping: Shaping) -> None:
+    await wire.send({"type": "http.response.start", "status": 200, "headers": stream_headers(reply.headers)})
+    named = any(event.event is not None for event in reply.events)
+    for index, event in enumerate(reply.events):
+        if await _interject(index, named, wire, shaping):
+            return
+        if index > 0 and shaping.itl is not None:
+            await anyio.sleep(shaping.itl())
+        await _send_event(event, wire)
+    if await _interject(len(reply.events), named, wire, shaping):
+        return
+    if not shaping.drop_terminal:
+        for event in reply.terminal:
+            await _send_event(event, wire)
+    await wire.send({"type": "http.response.body", "body": b"", "more_body": False})
 
-    async with anyio.create_task_group() as group:
-        group.start_soon(write, group.cancel_scope)
-        group.start_soon(listen, group.cancel_scope)
-    return outcome
+
+async def _interject(position: int, named: bool, wire: Wire, shaping: Shaping) -> bool:
+    """The faults due before event number ``position`` (counting from 0): a cut, a malformed event, an error.
+    True when the stream is over."""
+    if shaping.cut_after == position:
+        await wire.cut()
+    if shaping.malformed_after == position:
+        await _send_event(SSEEvent(MALFORMED_DATA, "malformed" if named else None), wire)
+    if shaping.error_after == position and shaping.error is not None:
+        await _send_event(_error_event(shaping.error, named, position), wire)
+        await wire.send({"type": "http.response.body", "body": b"", "more_body": False})
+        return True
+    return False
+
+
+def _error_event(error: StreamError, named: bool, position: int) -> SSEEvent:
+    if named:  # the Responses API: an ``error`` event with the fields at the top level
+        payload = {"type": "error", "code": error.code, "message": error.message, "param": None}
+        return json_event({**payload, "sequence_number": position}, event="error")
+    return json_event(error_body(error.message, type=error.type, code=error.code))
+
+
+async def _send_event(event: SSEEvent, wire: Wire) -> None:
+    await wire.send({"type": "http.response.body", "body": event.encode(), "more_body": True})
+    with wire.journal.lock:
+        wire.record.events_sent += 1

@@ -1,25 +1,40 @@
-"""The one path every API request takes: read and parse the body, run the handler, deliver the reply.
+"""The one path every API request takes: read the body, journal it, match the fault rules, run the handler and
+deliver its reply.
 
-Routes are plain async handlers ``(Call) -> Reply``; :class:`Endpoint` adapts one to ASGI. Faults, latency
-and the journal hook in here, in one place, never in the handlers.
+Routes are plain async handlers ``(Call) -> Reply``; :class:`Endpoint` adapts one to ASGI. Faults, latency,
+rate limits, the journal and the live counters all hook in here, in one place, never in the handlers.
+
+Each request runs beside a listener that waits for the client to go away (uvicorn's ``receive`` returns
+``http.disconnect``); whichever ends first cancels the other, so a hang, a delay or a stream stops as soon as the
+client leaves and the journal notes when that was noticed.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+import anyio
 from starlette.requests import Request
 from starlette.types import Message, Receive, Scope, Send
 
-from ._delivery import deliver
-from ._errors import APIErrorResponse
+from ._delivery import Shaping, Wire, deliver
+from ._engine import RequestFacts, Selection
+from ._error_replies import SERVER_ERROR_MESSAGE
+from ._errors import APIErrorResponse, error_body
+from ._fault_header import FAULT_HEADER, parse_fault_header
+from ._faults import answer_early, is_connection_fault, perform_connection_fault, reshape, shaping_for
+from ._journal import Journal, JournalRecord, Outcome
 from ._json import JSONDecodeError, loads
-from ._reply import JSONReply, Reply
+from ._reply import JSONReply, Reply, StreamReply
+from ._rules import Action, HangAction, RuleError
 from ._state import ServerState
 
 __all__ = ["Call", "Endpoint", "Handler"]
+
+_logger = logging.getLogger("mockserver")
 
 
 @dataclass(slots=True)
@@ -60,14 +75,133 @@ class Endpoint:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         state: ServerState = scope["app"].state.mock
+        request_id = scope.get("state", {}).get("request_id") or state.ids.request_id()
+        record = state.journal.begin(
+            request_id=request_id,
+            method=scope["method"],
+            path=scope["path"],
+            query=scope.get("query_string", b"").decode("latin-1"),
+        )
+        headers = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in scope["headers"]}
+        with state.journal.lock:
+            record.headers = headers
+        wire = Wire(scope, _recording(send, record, state.journal), record, state.journal)
+        state.stats.request_started()
         try:
-            raw = await _read_body(scope, receive, state.config.max_body_bytes)
-            request = Request(scope, _replay(raw, receive))
-            body = _parse_json(raw, request) if self.json_body else None
-            reply = await self.handler(Call(request, body, state))
+            await self._exchange(wire, receive, state)
+        except BaseException:
+            # cancelled from outside (the server shutting down) or a failure while sending
+            state.journal.end(record, Outcome.HANG_ABANDONED if record.action == "hang" else Outcome.SERVER_CUT)
+            raise
+        finally:
+            state.journal.end(record, Outcome.COMPLETED)
+            state.stats.request_finished()
+
+    async def _exchange(self, wire: Wire, receive: Receive, state: ServerState) -> None:
+        record, journal = wire.record, wire.journal
+        try:
+            raw = await _read_body(wire.scope, receive, state.config.max_body_bytes)
         except APIErrorResponse as exc:
-            reply = JSONReply(exc.body(), exc.status, exc.headers)
-        await deliver(reply, scope, receive, send)
+            await deliver(JSONReply(exc.body(), exc.status, exc.headers), wire)
+            return
+        facts = RequestFacts(record.method, record.path, record.headers, _lenient_json(raw))
+        with journal.lock:
+            record.body = facts.body
+            record.stream = facts.stream
+        try:
+            selection = _select(facts, state)
+        except RuleError as exc:
+            await deliver(JSONReply(error_body(str(exc), type="invalid_request_error", param=FAULT_HEADER), 400), wire)
+            return
+        action = selection.action if selection is not None else None
+        if selection is not None:
+            with journal.lock:
+                record.rule_id, record.action = selection.rule_id, selection.action.type
+        async with anyio.create_task_group() as group:
+            group.start_soon(_listen_for_disconnect, receive, wire, action, group.cancel_scope)
+            await self._answer(wire, raw, receive, state, facts, action)
+            group.cancel_scope.cancel()
+
+    async def _answer(
+        self, wire: Wire, raw: bytes, receive: Receive, state: ServerState, facts: RequestFacts, action: Action | None
+    ) -> None:
+        if action is not None and is_connection_fault(action):
+            await perform_connection_fault(action, wire, state.stopping)
+            return
+        reply: Reply | None = answer_early(action, facts.model)
+        if reply is None:
+            reply = reshape(action, await self._run_handler(wire.scope, raw, receive, state))
+        shaping = shaping_for(action, state.config.latency, state.latency_rng)
+        if _status(reply) >= 400:  # stream faults shape successful replies only; delays apply to all
+            shaping = Shaping(ttft=shaping.ttft)
+        if not isinstance(reply, StreamReply):
+            await deliver(reply, wire, shaping)
+            return
+        with wire.journal.lock:
+            wire.record.stream = True
+        state.stats.stream_opened()
+        try:
+            await deliver(reply, wire, shaping)
+        finally:
+            state.stats.stream_closed()
+
+    async def _run_handler(self, scope: Scope, raw: bytes, receive: Receive, state: ServerState) -> Reply:
+        request = Request(scope, _replay(raw, receive))
+        try:
+            body = _parse_json(raw, request) if self.json_body else None
+            return await self.handler(Call(request, body, state))
+        except APIErrorResponse as exc:
+            return JSONReply(exc.body(), exc.status, exc.headers)
+        except Exception:
+            _logger.exception("handler failed: %s %s", request.method, request.url.path)
+            return JSONReply(error_body(SERVER_ERROR_MESSAGE, type="server_error"), 500)
+
+
+def _status(reply: Reply) -> int:
+    return 200 if isinstance(reply, StreamReply) else reply.status
+
+
+def _select(facts: RequestFacts, state: ServerState) -> Selection | None:
+    """An ``X-Mock-Fault`` header first, then the first rule that fires."""
+    header = facts.headers.get(FAULT_HEADER)
+    if header is not None:
+        return Selection("header", parse_fault_header(header))
+    return state.rules.select(facts)
+
+
+async def _listen_for_disconnect(receive: Receive, wire: Wire, action: Action | None, scope: anyio.CancelScope) -> None:
+    while (await receive())["type"] != "http.disconnect":
+        pass
+    outcome = Outcome.HANG_ABANDONED if isinstance(action, HangAction) else Outcome.CLIENT_DISCONNECTED
+    wire.journal.client_gone(wire.record, outcome)
+    scope.cancel()
+
+
+def _recording(send: Send, record: JournalRecord, journal: Journal) -> Send:
+    """``send`` that notes the status and body bytes in the journal, and the end of a complete response."""
+
+    async def recording_send(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            with journal.lock:
+                record.status = message["status"]
+        await send(message)
+        if message["type"] == "http.response.body":
+            with journal.lock:
+                record.bytes_sent += len(message.get("body", b""))
+            if not message.get("more_body", False):
+                journal.end(record, Outcome.COMPLETED)
+
+    return recording_send
+
+
+def _lenient_json(raw: bytes) -> Any:
+    """The body for matching and the journal: parsed JSON, or ``None`` when it is not JSON."""
+    if not raw:
+        return None
+    try:
+        return loads(raw)
+    except JSONDecodeError:
+        return None
 
 
 async def _read_body(scope: Scope, receive: Receive, limit: int) -> bytes:

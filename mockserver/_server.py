@@ -1,18 +1,23 @@
-"""``MockServer``: the fake served by uvicorn on a loopback port in a background thread, for tests."""
+"""``MockServer``: the fake served by uvicorn on a loopback port in a background thread, for tests, and the
+Python API to script it (rules, the journal, counters, canned replies)."""
 
 from __future__ import annotations
 
 import asyncio
 import socket
 import threading
+from collections.abc import Iterable, Mapping
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 import uvicorn
-from starlette.applications import Starlette
 
-from ._app import create_app
-from ._config import ServerConfig
+from ._app import MockApp, create_app
+from ._config import CannedReply, ServerConfig
+from ._engine import ActiveRule
+from ._journal import JournalEntry
+from ._rules import Match, Rule, parse_rules
+from ._scripting import RuleBuilder
 from ._state import ServerState
 
 __all__ = ["MockServer", "bind_socket"]
@@ -52,7 +57,7 @@ class MockServer:
         self.host = host
         self._requested_port = port
         self._shutdown_timeout = shutdown_timeout
-        self.app: Starlette = create_app(self.config)
+        self.app: MockApp = create_app(self.config)
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
         self._port: int | None = None
@@ -78,9 +83,68 @@ class MockServer:
         """The URL to give an OpenAI client, ending in ``/v1``."""
         return f"{self.url}/v1"
 
+    # -- scripting ---------------------------------------------------------------------------------------------
+
+    def on(
+        self,
+        *,
+        path: str | None = None,
+        method: str | None = None,
+        model: str | None = None,
+        stream: bool | None = None,
+        header: Mapping[str, str] | None = None,
+    ) -> RuleBuilder:
+        """Start a rule for the matching requests: ``server.on(path=...).fail(429, retry_after_ms=20).times(2)``."""
+        match = Match(path=path, method=method, model=model, stream=stream, header=dict(header) if header else None)
+        return RuleBuilder(match, self.state.rules, self.state.journal.entries)
+
+    def add_rules(self, *rules: Rule | Mapping[str, Any] | Iterable[Rule | Mapping[str, Any]]) -> list[str]:
+        """Add rules (values or their JSON shape; lists are flattened), all or none; returns their ids."""
+        flat: list[Any] = []
+        for item in rules:
+            if isinstance(item, Rule | Mapping):
+                flat.append(item)
+            else:
+                flat.extend(item)
+        data = [item.model_dump(exclude_none=True) if isinstance(item, Rule) else dict(item) for item in flat]
+        return self.state.rules.add(parse_rules(data))
+
+    def rules(self) -> list[ActiveRule]:
+        return self.state.rules.rules()
+
+    def clear_rules(self) -> None:
+        self.state.rules.clear()
+
+    def queue_replies(self, *replies: CannedReply | str) -> None:
+        """Serve these (texts or canned replies), in order, instead of generated content."""
+        self.state.push_replies(*replies)
+
+    def reset(self) -> None:
+        """Forget scripted rules, the journal and stored objects (back to what the config says)."""
+        self.state.reset()
+
+    @property
+    def journal(self) -> list[JournalEntry]:
+        """Every request the journal holds, oldest first."""
+        return self.state.journal.entries()
+
+    def journal_for(self, path: str | None = None, method: str | None = None) -> list[JournalEntry]:
+        return [
+            entry
+            for entry in self.state.journal.entries()
+            if (path is None or entry.path == path) and (method is None or entry.method == method.upper())
+        ]
+
+    def stats(self) -> dict[str, int]:
+        """``{"open_streams", "in_flight", "requests"}``."""
+        return self.state.stats.snapshot()
+
+    # -- running -------------------------------------------------------------------------------------------------
+
     def start(self) -> Self:
         if self._thread is not None:
             raise RuntimeError("the server is already running")
+        self.state.stopping.arm()
         sock = bind_socket(self.host, self._requested_port)
         self._port = sock.getsockname()[1]
         config = uvicorn.Config(
@@ -115,6 +179,8 @@ class MockServer:
         server, thread = self._server, self._thread
         if server is None or thread is None:
             return
+        # wake hung requests first, so the graceful shutdown does not wait for them
+        self.state.stopping.trigger()
         server.should_exit = True
         thread.join(self._shutdown_timeout + 5)
         if thread.is_alive():  # pragma: no cover - a stuck shutdown

@@ -2,30 +2,48 @@
 
 from __future__ import annotations
 
+import random
 import time
 from collections import deque
 from collections.abc import Callable
 from typing import Any
 
 from ._config import CannedReply, ServerConfig
+from ._engine import RuleEngine
 from ._ids import IdFactory
+from ._journal import Journal
+from ._rules import error_rate_rules
+from ._stats import Stats
+from ._stopping import StopSignal
 from ._store import ResourceStore
 
 __all__ = ["ServerState"]
 
 
 class ServerState:
-    """The fake's memory: stored objects, the canned-reply queue, and the seeded id generator."""
+    """The fake's memory: stored objects, the canned-reply queue, the seeded id generator, and the fault
+    engine's rules, journal and counters."""
 
     def __init__(self, config: ServerConfig, *, clock: Callable[[], float] = time.time) -> None:
         self.config = config
         self.clock = clock
+        self.rules = RuleEngine(config.seed)
+        self.journal = Journal(config.journal_size, clock=clock)
+        self.stats = Stats()
+        #: wakes hung requests when the server stops
+        self.stopping = StopSignal()
         self.reset()
 
     def reset(self) -> None:
-        """Forget everything created at run time and prepopulate again from the config."""
+        """Forget everything created at run time (stored objects, scripted rules, the journal) and start again
+        from the config: its prepopulated objects, canned replies and rules."""
         from ._prepopulate import prepopulate
 
+        self.rules.reset((*self.config.rules, *error_rate_rules(self.config.error_rate)), seed=self.config.seed)
+        self.journal.clear()
+        self.stats.reset()
+        #: draws latency samples, seeded so a run replays
+        self.latency_rng = random.Random(f"latency:{self.config.seed}")
         self.ids = IdFactory(self.config.seed)
         self.files = ResourceStore()
         self.file_contents: dict[str, bytes] = {}
