@@ -1,4 +1,9 @@
-"""An insertion-ordered store of JSON objects by id, with OpenAI's cursor pagination."""
+"""An insertion-ordered store of JSON objects by id, with OpenAI's cursor pagination.
+
+``page`` costs O(page size) (plus the items a ``where`` filter skips): the store keeps the ids in creation order with
+an id -> position index, so a cursor is found in O(1) instead of by a walk over everything before it. Deleted ids
+leave a hole that a later compaction removes, so deleting stays O(1) amortised.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,9 @@ from typing import Any, Literal
 __all__ = ["Page", "ResourceStore"]
 
 Item = dict[str, Any]
+
+#: compact the id list once it holds more holes than this and more holes than live ids
+_COMPACT_AT = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +39,10 @@ class ResourceStore:
 
     def __init__(self) -> None:
         self._items: dict[str, Item] = {}
+        #: ids in creation order; ``None`` marks a deleted one until the next compaction
+        self._order: list[str | None] = []
+        self._position: dict[str, int] = {}
+        self._holes = 0
 
     def __len__(self) -> int:
         return len(self._items)
@@ -42,17 +54,31 @@ class ResourceStore:
         return iter(self._items.values())
 
     def add(self, item: Item) -> Item:
-        self._items[item["id"]] = item
+        """Store ``item`` under its ``id``; an id already stored is replaced in place (its position is kept)."""
+        ident = item["id"]
+        if ident not in self._items:
+            self._position[ident] = len(self._order)
+            self._order.append(ident)
+        self._items[ident] = item
         return item
 
     def get(self, ident: str) -> Item | None:
         return self._items.get(ident)
 
     def delete(self, ident: str) -> Item | None:
-        return self._items.pop(ident, None)
+        item = self._items.pop(ident, None)
+        if item is not None:
+            self._order[self._position.pop(ident)] = None
+            self._holes += 1
+            if self._holes > _COMPACT_AT and self._holes > len(self._items):
+                self._compact()
+        return item
 
     def clear(self) -> None:
         self._items.clear()
+        self._order.clear()
+        self._position.clear()
+        self._holes = 0
 
     def page(
         self,
@@ -64,21 +90,34 @@ class ResourceStore:
     ) -> Page:
         """Up to ``limit`` items strictly after the item ``after`` in ``order``.
 
-        An ``after`` id that is not (or no longer) in the store starts from the beginning of ``order``
-        only if it is ``None``; an unknown id gives an empty last page, so a client never loops.
+        ``after=None`` starts from the beginning of ``order``; an id that is not (or no longer) in the store gives
+        an empty last page, so a client never loops. ``after`` need not match ``where``. ``has_more`` is exact: it
+        is true only if at least one more matching item follows the page.
         """
-        items = list(self._items.values())
-        if order == "desc":
-            items.reverse()
-        if where is not None:
-            items = [item for item in items if where(item)]
-        start = 0
-        if after is not None:
-            for position, item in enumerate(items):
-                if item["id"] == after:
-                    start = position + 1
-                    break
-            else:
-                return Page([], False)
-        chunk = items[start : start + limit]
-        return Page(chunk, start + limit < len(items))
+        step = 1 if order == "asc" else -1
+        if after is None:
+            index = 0 if step == 1 else len(self._order) - 1
+        elif after in self._position:
+            index = self._position[after] + step
+        else:
+            return Page([], False)
+        chunk: list[Item] = []
+        end = len(self._order)
+        while 0 <= index < end:
+            ident = self._order[index]
+            index += step
+            if ident is None:
+                continue
+            item = self._items[ident]
+            if where is not None and not where(item):
+                continue
+            if len(chunk) == limit:
+                return Page(chunk, True)
+            chunk.append(item)
+        return Page(chunk, False)
+
+    def _compact(self) -> None:
+        live = [ident for ident in self._order if ident is not None]
+        self._order = list(live)
+        self._position = {ident: position for position, ident in enumerate(live)}
+        self._holes = 0
