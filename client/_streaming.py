@@ -1,0 +1,163 @@
+"""``AsyncStream``: the typed events of a streamed response, read incrementally.
+
+Each SSE event's data is decoded straight from bytes into the stream's msgspec type. The connection is released in a
+``finally`` whatever ends the iteration: the end of the body, ``break`` (once the iterator is dropped), an exception,
+cancellation, ``await stream.close()`` or leaving ``async with stream``.
+
+How a stream ends (deliberate divergences from the official SDK are marked *):
+- chat completions and completions end at ``data: [DONE]``; the rest of the body is drained briefly so the connection
+  can be reused. A body that ends without ``[DONE]`` raises :class:`IncompleteStreamError` (an
+  ``APIConnectionError``)*.
+- Responses streams end at ``response.completed`` / ``response.failed`` / ``response.incomplete`` (yielded, then the
+  iteration stops) or at an ``error`` event, which raises :class:`APIError` with the event's message and the event as
+  ``body``*. A body that ends before any of these raises :class:`IncompleteStreamError`*.
+- An event whose JSON has a truthy top-level ``error`` raises :class:`APIError` (as the SDK does).
+- A transport failure while reading raises ``APIConnectionError`` / ``APITimeoutError``; it is never retried.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Generic, TypeVar
+
+import msgspec
+
+from ._exceptions import APIConnectionError, APIError, APITimeoutError, IncompleteStreamError
+from ._sse import SSEDecoder
+from ._transport import TransportError, TransportRequest, TransportResponse, TransportTimeout
+
+__all__ = ["CHAT_STREAM", "RESPONSES_STREAM", "AsyncStream", "StreamProtocol"]
+
+T = TypeVar("T")
+
+_DRAIN_SECONDS = 0.1
+_GENERIC_DECODER = msgspec.json.Decoder()
+
+
+@dataclass(frozen=True, slots=True)
+class StreamProtocol:
+    """How a kind of stream ends: at ``data: [DONE]``, or at an event of one of ``terminal_events``."""
+
+    done_marker: bool
+    terminal_events: frozenset[str] = frozenset()
+    #: the event type whose arrival is an error (Responses: ``error``)
+    error_event: str | None = None
+
+    @property
+    def expected_end(self) -> str:
+        return "[DONE]" if self.done_marker else " / ".join(sorted(self.terminal_events | {self.error_event or ""}))
+
+
+CHAT_STREAM = StreamProtocol(done_marker=True)
+RESPONSES_STREAM = StreamProtocol(
+    done_marker=False,
+    terminal_events=frozenset({"response.completed", "response.failed", "response.incomplete"}),
+    error_event="error",
+)
+
+
+def _error_message(error: object, default: str) -> str:
+    message = error.get("message") if isinstance(error, Mapping) else None
+    return message if isinstance(message, str) and message else default
+
+
+class AsyncStream(Generic[T]):
+    """Iterate with ``async for``; close with ``await stream.close()`` or ``async with stream``."""
+
+    response: TransportResponse
+
+    def __init__(
+        self,
+        *,
+        response: TransportResponse,
+        request: TransportRequest,
+        decoder: msgspec.json.Decoder[T],
+        protocol: StreamProtocol,
+    ) -> None:
+        self.response = response
+        self._request = request
+        self._decoder = decoder
+        self._protocol = protocol
+        self._iterator = self._events()
+
+    def __aiter__(self) -> AsyncIterator[T]:
+        return self._iterator
+
+    async def __anext__(self) -> T:
+        return await self._iterator.__anext__()
+
+    async def __aenter__(self) -> AsyncStream[T]:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        """Release the connection; the iteration ends."""
+        try:
+            await self.response.aclose()
+        finally:
+            with contextlib.suppress(RuntimeError):  # the iterator is running in another task
+                await self._iterator.aclose()
+
+    def _raise_if_error(self, data: bytes) -> None:
+        payload = _GENERIC_DECODER.decode(data)
+        if isinstance(payload, Mapping) and payload.get("error"):
+            error = payload["error"]
+            raise APIError(_error_message(error, "An error occurred during streaming"), self._request, body=error)
+
+    async def _events(self) -> AsyncGenerator[T, None]:
+        response = self.response
+        request = self._request
+        protocol = self._protocol
+        done_marker = protocol.done_marker
+        decode = self._decoder.decode
+        sse_decoder = SSEDecoder()
+        chunks = response.aiter_bytes()
+        try:
+            try:
+                async for chunk in chunks:
+                    for sse in sse_decoder.feed(chunk):
+                        data = sse.data
+                        if done_marker and data[:6] == b"[DONE]":
+                            await _drain(chunks)
+                            return
+                        if b'"error"' in data:
+                            self._raise_if_error(data)
+                        item = decode(data)
+                        if done_marker:
+                            yield item
+                            continue
+                        kind = sse.event or getattr(item, "type", None)
+                        if kind == protocol.error_event:
+                            payload = _GENERIC_DECODER.decode(data)
+                            message = _error_message(payload, "An error occurred during streaming")
+                            raise APIError(message, request, body=payload)
+                        if kind in protocol.terminal_events:
+                            await _drain(chunks)
+                            await response.aclose()
+                            yield item
+                            return
+                        yield item
+                sse_decoder.close()
+            except TransportTimeout as error:
+                raise APITimeoutError(request) from error
+            except TransportError as error:
+                raise APIConnectionError(request=request) from error
+            raise IncompleteStreamError(request=request, expected=protocol.expected_end)
+        finally:
+            await response.aclose()
+
+
+async def _drain(chunks: AsyncIterator[bytes]) -> None:
+    """Read what follows ``[DONE]`` (normally just the end of the body) so the connection can be reused."""
+    with contextlib.suppress(TransportError, TimeoutError):
+        async with asyncio.timeout(_DRAIN_SECONDS):
+            async for _ in chunks:
+                pass
