@@ -129,12 +129,12 @@ class _Generator:
 
     def _string(self, schema: Mapping[str, Any]) -> str:
         shortest = _int_keyword(schema, "minLength", 0)
-        longest = _int_keyword(schema, "maxLength", max(shortest, 24))
         make = _FORMATTED.get(str(schema.get("format")))
         if make is not None:
             text = str(make(self.rng))
-            if shortest <= len(text) <= longest:
+            if shortest <= len(text) <= _int_keyword(schema, "maxLength", len(text)):
                 return text
+        longest = _int_keyword(schema, "maxLength", max(shortest, 24))
         words: list[str] = []
         target = self.rng.randint(min(max(shortest, 3), longest), longest) if longest > 0 else 0
         while len(" ".join(words)) < target:

@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from mockserver._tokens import (
+    ATTACHMENT_TOKENS,
+    IMAGE_TOKENS,
+    MESSAGE_OVERHEAD_TOKENS,
+    REPLY_PRIMING_TOKENS,
+    count_message_tokens,
+    count_tokens,
+    split_tokens,
+)
+
+
+@given(st.text())
+def test_pieces_join_back_to_the_text(text: str) -> None:
+    pieces = split_tokens(text)
+    assert "".join(pieces) == text
+    assert all(pieces)
+    assert count_tokens(text) == len(pieces)
+
+
+def test_words_carry_their_leading_space_and_punctuation_stands_alone() -> None:
+    assert split_tokens("Hello, world! It's 2024.") == ["Hello", ",", " world", "!", " It", "'s", " 202", "4", "."]
+
+
+def test_long_words_are_split_like_rare_words() -> None:
+    pieces = split_tokens("internationalization")
+    assert len(pieces) == 2
+    assert "".join(pieces) == "internationalization"
+
+
+def test_empty_text_has_no_tokens() -> None:
+    assert split_tokens("") == []
+    assert count_tokens("") == 0
+
+
+def test_message_tokens_add_overhead_per_message_and_priming_once() -> None:
+    messages = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hello there"}]
+    expected = REPLY_PRIMING_TOKENS + 2 * MESSAGE_OVERHEAD_TOKENS
+    expected += count_tokens("system") + count_tokens("Be brief.") + count_tokens("user") + count_tokens("Hello there")
+    assert count_message_tokens(messages) == expected
+
+
+def test_a_name_costs_one_more_token() -> None:
+    plain = count_message_tokens([{"role": "user", "content": "hi"}])
+    named = count_message_tokens([{"role": "user", "content": "hi", "name": "bob"}])
+    assert named == plain + count_tokens("bob") + 1
+
+
+def test_content_parts_count_text_and_fixed_costs_for_media() -> None:
+    parts = [
+        {"type": "text", "text": "What is this?"},
+        {"type": "image_url", "image_url": {"url": "https://example.com/cat.png"}},
+        {"type": "input_audio", "input_audio": {"data": "AAAA", "format": "wav"}},
+    ]
+    as_parts = count_message_tokens([{"role": "user", "content": parts}])
+    as_text = count_message_tokens([{"role": "user", "content": "What is this?"}])
+    assert as_parts == as_text + IMAGE_TOKENS + ATTACHMENT_TOKENS
+
+
+def test_assistant_tool_calls_count_their_name_and_arguments() -> None:
+    call = {"id": "call_1", "type": "function", "function": {"name": "get_weather", "arguments": '{"city":"Oslo"}'}}
+    without = count_message_tokens([{"role": "assistant", "content": None}])
+    with_call = count_message_tokens([{"role": "assistant", "content": None, "tool_calls": [call]}])
+    assert with_call == without + count_tokens("get_weather") + count_tokens('{"city":"Oslo"}')
