@@ -1,0 +1,147 @@
+"""The request journal: a capped ring buffer of frozen entries, and what a real server records in it."""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+
+import httpx
+import pytest
+
+from mockserver import JournalEntry, MockServer, ServerConfig
+from mockserver._journal import Journal, Outcome
+
+AUTH = {"Authorization": "Bearer sk-test"}
+
+ENTRY_KEYS = {
+    "seq",
+    "request_id",
+    "received_at",
+    "method",
+    "path",
+    "query",
+    "headers",
+    "body",
+    "rule_id",
+    "action",
+    "status",
+    "stream",
+    "events_sent",
+    "bytes_sent",
+    "outcome",
+    "ended_at",
+    "disconnect_noticed_at",
+}
+
+
+def fake_clock() -> itertools.count[float]:
+    return itertools.count(100.0, 1.0)
+
+
+def test_the_ring_buffer_keeps_the_newest_entries_and_numbers_them() -> None:
+    ticks = fake_clock()
+    journal = Journal(3, clock=lambda: next(ticks))
+    for index in range(5):
+        journal.begin(request_id=f"req_{index}", method="GET", path="/v1/models", query="")
+    assert [entry.seq for entry in journal.entries()] == [3, 4, 5]
+    assert [entry.request_id for entry in journal.entries()] == ["req_2", "req_3", "req_4"]
+    journal.clear()
+    assert journal.entries() == []
+    assert journal.begin(request_id="req_x", method="GET", path="/", query="").seq == 1
+
+
+def test_a_journal_of_size_zero_keeps_nothing() -> None:
+    journal = Journal(0, clock=lambda: 0.0)
+    journal.begin(request_id="req_1", method="GET", path="/", query="")
+    assert journal.entries() == []
+
+
+def test_an_entry_is_settled_once() -> None:
+    ticks = fake_clock()
+    journal = Journal(10, clock=lambda: next(ticks))
+    record = journal.begin(request_id="req_1", method="POST", path="/v1/chat/completions", query="")
+    journal.client_gone(record, Outcome.CLIENT_DISCONNECTED)
+    journal.end(record, Outcome.COMPLETED)
+    journal.client_gone(record, Outcome.HANG_ABANDONED)
+    (entry,) = journal.entries()
+    assert entry.outcome == "client_disconnected"
+    assert entry.received_at == 100.0
+    assert entry.disconnect_noticed_at == entry.ended_at == 101.0
+    assert entry.duration == 1.0
+
+
+def test_entries_are_frozen_snapshots() -> None:
+    journal = Journal(10, clock=lambda: 1.0)
+    record = journal.begin(request_id="req_1", method="GET", path="/", query="")
+    before = journal.entries()[0]
+    record.events_sent = 5
+    assert before.events_sent == 0
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        before.status = 200  # type: ignore[misc]
+    assert set(before.to_json()) == ENTRY_KEYS
+
+
+def test_a_request_is_recorded_with_its_parts_and_its_answer(server: MockServer) -> None:
+    response = httpx.post(
+        f"{server.base_url}/chat/completions?trace=1",
+        headers={**AUTH, "X-Custom": "yes"},
+        json={"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]},
+    )
+    assert response.status_code == 200
+    (entry,) = server.journal
+    assert isinstance(entry, JournalEntry)
+    assert entry.seq == 1
+    assert entry.request_id == response.headers["x-request-id"]
+    assert (entry.method, entry.path, entry.query) == ("POST", "/v1/chat/completions", "trace=1")
+    assert entry.headers["x-custom"] == "yes"
+    assert entry.body == {"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]}
+    assert (entry.rule_id, entry.action) == (None, None)
+    assert entry.status == 200
+    assert entry.stream is False
+    assert entry.bytes_sent == len(response.content)
+    assert entry.outcome == "completed"
+    assert entry.ended_at is not None
+    assert entry.ended_at >= entry.received_at
+    assert entry.disconnect_noticed_at is None
+
+
+def test_a_stream_records_its_events(server: MockServer) -> None:
+    body = {"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}], "stream": True}
+    with httpx.stream("POST", f"{server.base_url}/chat/completions", headers=AUTH, json=body) as response:
+        data = [line for line in response.iter_lines() if line.startswith("data: ")]
+    (entry,) = server.journal
+    assert entry.stream is True
+    assert entry.events_sent == len(data)
+    assert data[-1] == "data: [DONE]"
+    assert entry.outcome == "completed"
+
+
+def test_the_journal_over_http_has_the_documented_shape(server: MockServer) -> None:
+    httpx.get(f"{server.base_url}/models", headers=AUTH)
+    journal = httpx.get(f"{server.url}/_mock/journal").json()["data"]
+    (entry,) = journal
+    assert set(entry) == ENTRY_KEYS
+    assert entry["path"] == "/v1/models"
+    assert entry["outcome"] == "completed"
+
+
+def test_journal_for_filters_by_path_and_method(server: MockServer) -> None:
+    httpx.get(f"{server.base_url}/models", headers=AUTH)
+    httpx.get(f"{server.base_url}/models/gpt-4o", headers=AUTH)
+    assert [entry.path for entry in server.journal_for(path="/v1/models")] == ["/v1/models"]
+    assert len(server.journal_for(method="get")) == 2
+    assert server.journal_for(method="POST") == []
+
+
+def test_health_and_control_routes_are_not_journaled(server: MockServer) -> None:
+    httpx.get(f"{server.url}/health")
+    httpx.get(f"{server.url}/_mock/stats")
+    assert server.journal == []
+
+
+def test_journal_size_caps_the_buffer() -> None:
+    with MockServer(ServerConfig(journal_size=2)) as server:
+        for _ in range(3):
+            httpx.get(f"{server.base_url}/models", headers=AUTH)
+        assert [entry.seq for entry in server.journal] == [2, 3]
+        assert server.stats()["requests"] == 3

@@ -1,0 +1,282 @@
+"""The rule model, the rule registry (order, times, seeded probability) and the X-Mock-Fault header syntax."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from mockserver._engine import RequestFacts, RuleEngine
+from mockserver._fault_header import parse_fault_header
+from mockserver._latency import FixedLatency, UniformLatency
+from mockserver._rules import (
+    DisconnectAction,
+    HangAction,
+    LatencyAction,
+    RateLimitAction,
+    Rule,
+    RuleError,
+    StatusAction,
+    error_rate_rules,
+    parse_rules,
+)
+
+CHAT = "/v1/chat/completions"
+
+
+def facts(
+    path: str = CHAT,
+    method: str = "POST",
+    body: object = None,
+    headers: dict[str, str] | None = None,
+) -> RequestFacts:
+    return RequestFacts(method, path, headers or {}, body)
+
+
+def rule(data: dict[str, object]) -> Rule:
+    (parsed,) = parse_rules(data)
+    return parsed
+
+
+# -- the model ------------------------------------------------------------------------------------------------
+
+
+def test_the_issue_example_parses_into_values() -> None:
+    parsed = rule(
+        {
+            "match": {"path": CHAT, "method": "post", "model": "gpt-4o", "stream": True},
+            "action": {"type": "status", "status": 429, "retry_after_ms": 20},
+            "times": 2,
+            "probability": 1.0,
+        }
+    )
+    assert parsed.match.method == "POST"
+    assert parsed.match.model == "gpt-4o"
+    assert parsed.action == StatusAction(status=429, retry_after_ms=20)
+    assert parsed.times == 2
+
+
+def test_defaults_match_anything_forever() -> None:
+    parsed = rule({"action": {"type": "hang"}})
+    assert parsed.action == HangAction()
+    assert parsed.times is None
+    assert parsed.probability == 1.0
+    assert parsed.match.model_dump(exclude_none=True) == {}
+
+
+def test_latency_action_takes_numbers_distributions_and_cli_text() -> None:
+    parsed = rule({"action": {"type": "latency", "ttft": 0.2, "itl": "uniform:0.01,0.03"}})
+    assert isinstance(parsed.action, LatencyAction)
+    assert parsed.action.ttft == FixedLatency(value=0.2)
+    assert parsed.action.itl == UniformLatency(low=0.01, high=0.03)
+
+
+def test_rules_survive_a_json_round_trip() -> None:
+    original = rule(
+        {
+            "match": {"header": {"X-Tenant": "a"}},
+            "action": {"type": "latency", "ttft": {"dist": "normal", "mean": 0.1, "stddev": 0.01}},
+            "times": 3,
+            "probability": 0.5,
+        }
+    )
+    assert rule(original.model_dump(mode="json")) == original
+
+
+@pytest.mark.parametrize(
+    ("data", "named"),
+    [
+        ({"action": {"type": "status", "status": 429, "retry_afte_ms": 1}}, "rules.0.action.status.retry_afte_ms"),
+        ({"action": {"type": "explode"}}, "rules.0.action"),
+        ({"action": {"type": "status"}}, "rules.0.action.status.status"),
+        ({"action": {"type": "status", "status": 200}}, "rules.0.action.status.status"),
+        ({"action": {"type": "hang"}, "times": 0}, "rules.0.times"),
+        ({"action": {"type": "hang"}, "probability": 1.5}, "rules.0.probability"),
+        ({"match": {"paht": "/v1/models"}, "action": {"type": "hang"}}, "rules.0.match.paht"),
+        ({"action": {"type": "latency", "ttft": -1}}, "rules.0.action.latency.ttft"),
+        ({"action": {"type": "disconnect", "after_events": "three"}}, "rules.0.action.disconnect.after_events"),
+        ({"match": {}}, "rules.0.action"),
+    ],
+)
+def test_a_bad_rule_is_refused_naming_the_field(data: dict[str, object], named: str) -> None:
+    with pytest.raises(RuleError, match=named.replace(".", r"\.")):
+        parse_rules(data)
+
+
+def test_a_list_is_validated_as_a_whole() -> None:
+    with pytest.raises(RuleError, match=r"rules\.1\.action"):
+        parse_rules([{"action": {"type": "hang"}}, {"action": {"type": "nope"}}])
+
+
+def test_a_rule_list_must_be_a_list_or_an_object() -> None:
+    with pytest.raises(RuleError, match="expected a rule object or a list"):
+        parse_rules("hang")
+
+
+# -- matching -------------------------------------------------------------------------------------------------
+
+
+def test_each_match_key_narrows_the_rule() -> None:
+    engine = RuleEngine()
+    engine.add(
+        parse_rules(
+            {
+                "match": {
+                    "path": CHAT,
+                    "method": "POST",
+                    "model": "gpt-4o",
+                    "stream": True,
+                    "header": {"X-Tenant": "blue"},
+                },
+                "action": {"type": "hang"},
+            }
+        )
+    )
+    body = {"model": "gpt-4o", "stream": True}
+    good = {"x-tenant": "blue"}
+    assert engine.select(facts(body=body, headers=good)) is not None
+    assert engine.select(facts(path="/v1/completions", body=body, headers=good)) is None
+    assert engine.select(facts(method="GET", body=body, headers=good)) is None
+    assert engine.select(facts(body={**body, "model": "gpt-4"}, headers=good)) is None
+    assert engine.select(facts(body={**body, "stream": False}, headers=good)) is None
+    assert engine.select(facts(body=body, headers={"x-tenant": "red"})) is None
+    assert engine.select(facts(body=None, headers=good)) is None
+
+
+def test_paths_may_be_globs() -> None:
+    engine = RuleEngine()
+    engine.add(parse_rules({"match": {"path": "/v1/fine_tuning/jobs/*"}, "action": {"type": "hang"}}))
+    assert engine.select(facts("/v1/fine_tuning/jobs/ftjob-1", "GET")) is not None
+    assert engine.select(facts("/v1/fine_tuning/jobs", "GET")) is None
+
+
+def test_rules_are_tried_in_order_and_spent_rules_stop_matching() -> None:
+    engine = RuleEngine()
+    first, second = engine.add(
+        parse_rules(
+            [
+                {"action": {"type": "status", "status": 429}, "times": 2},
+                {"action": {"type": "status", "status": 500}, "times": 1},
+            ]
+        )
+    )
+    picked = [engine.select(facts()) for _ in range(4)]
+    assert [selection.rule_id if selection else None for selection in picked] == [first, first, second, None]
+    assert [active.remaining for active in engine.rules()] == [0, 0]
+    assert [active.hits for active in engine.rules()] == [2, 1]
+
+
+def test_probability_draws_replay_exactly_for_a_seed() -> None:
+    def run(seed: int) -> list[bool]:
+        engine = RuleEngine(seed)
+        engine.add(parse_rules({"action": {"type": "hang"}, "probability": 0.5}))
+        return [engine.select(facts()) is not None for _ in range(64)]
+
+    assert run(7) == run(7)
+    assert run(7) != run(8)
+    assert 10 < sum(run(7)) < 54
+
+
+def test_a_probability_of_zero_never_fires_and_does_not_spend_times() -> None:
+    engine = RuleEngine()
+    engine.add(parse_rules({"action": {"type": "hang"}, "probability": 0.0, "times": 1}))
+    assert all(engine.select(facts()) is None for _ in range(20))
+    assert engine.rules()[0].remaining == 1
+
+
+def test_error_rate_rules_fail_about_that_share_with_500_and_503() -> None:
+    engine = RuleEngine(3)
+    engine.add(error_rate_rules(0.5))
+    statuses = []
+    for _ in range(2000):
+        selection = engine.select(facts())
+        statuses.append(selection.action.status if selection and isinstance(selection.action, StatusAction) else 0)
+    assert 0.44 < (statuses.count(500) + statuses.count(503)) / 2000 < 0.56
+    assert 0.4 < statuses.count(500) / (statuses.count(500) + statuses.count(503)) < 0.6
+    assert error_rate_rules(0.0) == ()
+
+
+# -- the registry -------------------------------------------------------------------------------------------
+
+
+def test_ids_are_assigned_unless_given_and_duplicates_add_nothing() -> None:
+    engine = RuleEngine()
+    assert engine.add(parse_rules([{"action": {"type": "hang"}}, {"action": {"type": "reset"}, "id": "mine"}])) == [
+        "rule_1",
+        "mine",
+    ]
+    with pytest.raises(RuleError, match="'mine' already exists"):
+        engine.add(parse_rules([{"action": {"type": "empty"}}, {"action": {"type": "empty"}, "id": "mine"}]))
+    assert [active.id for active in engine.rules()] == ["rule_1", "mine"]
+
+
+def test_update_remove_clear_and_reset() -> None:
+    engine = RuleEngine()
+    (rule_id,) = engine.add(parse_rules({"action": {"type": "hang"}}))
+    engine.update(rule_id, times=1, probability=1.0)
+    assert engine.rules()[0].remaining == 1
+    with pytest.raises(KeyError):
+        engine.update("nope", times=1)
+    assert engine.remove(rule_id) is True
+    assert engine.remove(rule_id) is False
+    engine.add(parse_rules({"action": {"type": "hang"}}))
+    engine.clear()
+    assert engine.rules() == []
+    engine.reset(parse_rules({"action": {"type": "reset"}, "times": 1}), seed=1)
+    assert [(active.id, active.remaining) for active in engine.rules()] == [("rule_1", 1)]
+
+
+def test_to_json_reports_the_rule_with_its_counts() -> None:
+    engine = RuleEngine()
+    engine.add(parse_rules({"match": {"path": CHAT}, "action": {"type": "status", "status": 503}, "times": 2}))
+    engine.select(facts())
+    (reported,) = [active.to_json() for active in engine.rules()]
+    assert reported["id"] == "rule_1"
+    assert reported["remaining"] == 1
+    assert reported["hits"] == 1
+    assert reported["action"]["status"] == 503
+    assert rule({key: reported[key] for key in ("match", "action", "times")}).action.type == "status"
+
+
+def test_times_are_counted_exactly_under_concurrent_selection() -> None:
+    engine = RuleEngine()
+    engine.add(parse_rules({"action": {"type": "hang"}, "times": 500}))
+    fired: list[int] = []
+
+    def worker() -> None:
+        fired.append(sum(engine.select(facts()) is not None for _ in range(200)))
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sum(fired) == 500
+
+
+# -- X-Mock-Fault -------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("header", "action"),
+    [
+        ("429", StatusAction(status=429)),
+        ("503 retry_after_ms=20 should_retry=false", StatusAction(status=503, retry_after_ms=20, should_retry=False)),
+        ("hang", HangAction()),
+        ("disconnect after_events=3", DisconnectAction(after_events=3)),
+        ("quota", RateLimitAction(kind="quota")),
+        ("rate_limit kind=tokens retry_after=2", RateLimitAction(kind="tokens", retry_after=2)),
+        ('{"type": "status", "status": 500, "message": "boom"}', StatusAction(status=500, message="boom")),
+    ],
+)
+def test_fault_header_short_forms(header: str, action: object) -> None:
+    assert parse_fault_header(header) == action
+
+
+@pytest.mark.parametrize(
+    ("header", "named"),
+    [("", "empty"), ("teapot", "teapot"), ("429 retry_after_ms", "key=value"), ("{nope", "JSON"), ("200", "status")],
+)
+def test_bad_fault_headers_are_refused(header: str, named: str) -> None:
+    with pytest.raises(RuleError, match=named):
+        parse_fault_header(header)
