@@ -25,7 +25,7 @@ _ROLES = ("user", "assistant", "system", "developer")
 _ITEM_TYPES = ("message", "function_call", "function_call_output")
 _INPUT_PART_TYPES = ("input_text", "input_image", "input_file")
 _ASSISTANT_PART_TYPES = ("output_text", "refusal")
-_IMAGE_DETAILS = ("low", "high", "auto")
+_IMAGE_DETAILS = ("low", "high", "auto", "original")
 
 
 def normalise_input(value: Any, new_id: NewId) -> list[Item]:
