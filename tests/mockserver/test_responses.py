@@ -128,7 +128,8 @@ async def test_instructions_and_settings_are_echoed(sdk: openai.AsyncOpenAI) -> 
 async def test_instructions_count_as_input_tokens(sdk: openai.AsyncOpenAI) -> None:
     plain = await sdk.responses.create(model=MODEL, input="Hi")
     instructed = await sdk.responses.create(model=MODEL, input="Hi", instructions="Answer in five words or less.")
-    assert plain.usage is not None and instructed.usage is not None
+    assert plain.usage is not None
+    assert instructed.usage is not None
     assert instructed.usage.input_tokens > plain.usage.input_tokens
 
 
@@ -139,9 +140,11 @@ async def test_max_output_tokens_makes_the_response_incomplete(sdk: openai.Async
     assert response.incomplete_details is not None
     assert response.incomplete_details.reason == "max_output_tokens"
     assert response.completed_at is None
-    assert response.usage is not None and response.usage.output_tokens == 16
+    assert response.usage is not None
+    assert response.usage.output_tokens == 16
     [message] = response.output
-    assert message.type == "message" and message.status == "incomplete"
+    assert message.type == "message"
+    assert message.status == "incomplete"
     assert response.output_text == " ".join(["word"] * 16)
 
 
@@ -153,13 +156,17 @@ async def test_function_tool_call(sdk: openai.AsyncOpenAI) -> None:
     )
     [call] = response.output
     assert call.type == "function_call"
-    assert call.id is not None and call.id.startswith("fc_")
-    assert call.call_id.startswith("call_") and len(call.call_id) == 29
+    assert call.id is not None
+    assert call.id.startswith("fc_")
+    assert call.call_id.startswith("call_")
+    assert len(call.call_id) == 29
     assert call.name == "get_weather"
     assert call.status == "completed"
     jsonschema.validate(json.loads(call.arguments), WEATHER_TOOL["parameters"])
     [tool] = response.tools
-    assert tool.type == "function" and tool.name == "get_weather" and tool.strict is True
+    assert tool.type == "function"
+    assert tool.name == "get_weather"
+    assert tool.strict is True
 
 
 async def test_tool_choice_forces_or_forbids_a_call(sdk: openai.AsyncOpenAI) -> None:
@@ -200,7 +207,8 @@ async def test_tool_result_turn_continues_the_conversation(sdk: openai.AsyncOpen
     assert second.previous_response_id == first.id
     assert [item.type for item in second.output] == ["message"]
     assert second.output_text
-    assert first.usage is not None and second.usage is not None
+    assert first.usage is not None
+    assert second.usage is not None
     assert second.usage.input_tokens > first.usage.input_tokens
 
 
@@ -219,7 +227,8 @@ async def test_json_schema_output_parses_into_a_model(sdk: openai.AsyncOpenAI) -
 
     parsed = await sdk.responses.parse(model=MODEL, input="Weather report", text_format=Weather)
     assert isinstance(parsed.output_parsed, Weather)
-    assert parsed.text is not None and parsed.text.format.type == "json_schema"
+    assert parsed.text is not None
+    assert parsed.text.format.type == "json_schema"
 
 
 def test_json_object_needs_the_word_json(http: httpx.Client) -> None:
