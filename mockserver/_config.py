@@ -10,6 +10,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ._latency import LatencyProfile
+from ._ratelimit import RateLimits
 from ._rules import Rule
 
 __all__ = [
@@ -81,6 +82,8 @@ class ServerConfig(_Frozen):
     journal_size: int = Field(default=10_000, ge=0)
     #: the default delays of every reply (a latency rule overrides them for the requests it matches)
     latency: LatencyProfile | None = None
+    #: requests / tokens per minute; answered with a 429 when a bucket is empty
+    rate_limits: RateLimits | None = None
     #: fault rules in force at start and after every reset, tried in order
     rules: tuple[Rule, ...] = ()
     #: the share of requests answered with a random 500 or 503 (tried after ``rules``)

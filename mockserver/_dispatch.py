@@ -28,13 +28,17 @@ from ._fault_header import FAULT_HEADER, parse_fault_header
 from ._faults import answer_early, is_connection_fault, perform_connection_fault, reshape, shaping_for
 from ._journal import Journal, JournalRecord, Outcome
 from ._json import JSONDecodeError, loads
-from ._reply import JSONReply, Reply, StreamReply
+from ._reply import BytesReply, JSONReply, Reply, StreamReply
 from ._rules import Action, HangAction, RuleError
 from ._state import ServerState
+from ._token_estimate import estimate_tokens
 
 __all__ = ["Call", "Endpoint", "Handler"]
 
 _logger = logging.getLogger("mockserver")
+
+#: the journal's ``rule_id`` for a 429 from the configured rate limits
+RATE_LIMITS_RULE_ID = "rate_limits"
 
 
 @dataclass(slots=True)
@@ -130,7 +134,12 @@ class Endpoint:
             return
         reply: Reply | None = answer_early(action, facts.model)
         if reply is None:
+            reply = _rate_limited(wire, state, facts)
+        if reply is None:
+            estimate = estimate_tokens(facts.body)
             reply = reshape(action, await self._run_handler(wire.scope, raw, receive, state))
+            if state.rate_limiter is not None and not isinstance(reply, BytesReply):
+                state.rate_limiter.record(reply.tokens, estimate)
         shaping = shaping_for(action, state.config.latency, state.latency_rng)
         if _status(reply) >= 400:  # stream faults shape successful replies only; delays apply to all
             shaping = Shaping(ttft=shaping.ttft)
@@ -155,6 +164,20 @@ class Endpoint:
         except Exception:
             _logger.exception("handler failed: %s %s", request.method, request.url.path)
             return JSONReply(error_body(SERVER_ERROR_MESSAGE, type="server_error"), 500)
+
+
+def _rate_limited(wire: Wire, state: ServerState, facts: RequestFacts) -> Reply | None:
+    """A 429 when the request does not fit the configured rate limits (it uses them up otherwise)."""
+    limiter = state.rate_limiter
+    if limiter is None:
+        return None
+    decision = limiter.check(estimate_tokens(facts.body), model=facts.model or "gpt-4o")
+    if decision.allowed:
+        return None
+    with wire.journal.lock:
+        wire.record.rule_id, wire.record.action = RATE_LIMITS_RULE_ID, "rate_limit"
+    error = decision.error()
+    return JSONReply(error.body(), error.status, error.headers)
 
 
 def _status(reply: Reply) -> int:

@@ -25,7 +25,8 @@ _NO_KEY = (
 
 
 class OpenAIHeadersMiddleware:
-    """Adds ``x-request-id``, ``openai-version`` and ``openai-processing-ms`` to every response."""
+    """Adds ``x-request-id``, ``openai-version`` and ``openai-processing-ms`` to every response, and the
+    ``x-ratelimit-*`` headers of the configured rate limits to every ``/v1`` response."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -38,19 +39,29 @@ class OpenAIHeadersMiddleware:
         request_id = state.ids.request_id()
         scope.setdefault("state", {})["request_id"] = request_id
         started = time.perf_counter()
+        api = scope["path"].startswith("/v1")
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 elapsed_ms = int((time.perf_counter() - started) * 1000)
-                message["headers"] = [
+                headers = [
                     *message.get("headers", ()),
                     (b"x-request-id", request_id.encode()),
                     (b"openai-version", OPENAI_VERSION.encode()),
                     (b"openai-processing-ms", str(elapsed_ms).encode()),
                 ]
+                if api and state.rate_limiter is not None:
+                    headers.extend(_missing(headers, state.rate_limiter.headers()))
+                message["headers"] = headers
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+def _missing(headers: list[tuple[bytes, bytes]], extra: dict[str, str]) -> list[tuple[bytes, bytes]]:
+    present = {name.lower() for name, _ in headers}
+    encoded = [(name.encode("latin-1"), value.encode("latin-1")) for name, value in extra.items()]
+    return [(name, value) for name, value in encoded if name not in present]
 
 
 class AuthMiddleware:

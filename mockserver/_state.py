@@ -12,6 +12,7 @@ from ._config import CannedReply, ServerConfig
 from ._engine import RuleEngine
 from ._ids import IdFactory
 from ._journal import Journal
+from ._ratelimit import RateLimiter
 from ._rules import error_rate_rules
 from ._stats import Stats
 from ._stopping import StopSignal
@@ -44,6 +45,9 @@ class ServerState:
         self.stats.reset()
         #: draws latency samples, seeded so a run replays
         self.latency_rng = random.Random(f"latency:{self.config.seed}")
+        #: full buckets again
+        limits = self.config.rate_limits
+        self.rate_limiter = RateLimiter(limits) if limits is not None and (limits.rpm or limits.tpm) else None
         self.ids = IdFactory(self.config.seed)
         self.files = ResourceStore()
         self.file_contents: dict[str, bytes] = {}
