@@ -6,7 +6,6 @@ import os
 from collections.abc import Mapping
 from functools import cached_property
 from types import TracebackType
-from typing import TYPE_CHECKING
 
 from ._exceptions import OpenAIError
 from ._http_client import HttpClientArg, OwnedTransport, open_transport
@@ -16,9 +15,7 @@ from ._retry import DEFAULT_MAX_RETRIES, RetryTiming
 from ._sentinels import NOT_GIVEN, NotGiven
 from ._timeout import DEFAULT_TIMEOUT, TimeoutLike, coerce_timeout
 from ._transport import Timeout
-
-if TYPE_CHECKING:
-    from .resources.chat import Chat
+from .resources import Batches, Chat, Completions, Embeddings, Files, FineTuning, Models, Responses
 
 __all__ = ["DEFAULT_BASE_URL", "AsyncOpenAI"]
 
@@ -112,9 +109,35 @@ class AsyncOpenAI:
 
     @cached_property
     def chat(self) -> Chat:
-        from .resources.chat import Chat
-
         return Chat(self)
+
+    @cached_property
+    def responses(self) -> Responses:
+        return Responses(self)
+
+    @cached_property
+    def completions(self) -> Completions:
+        return Completions(self)
+
+    @cached_property
+    def embeddings(self) -> Embeddings:
+        return Embeddings(self)
+
+    @cached_property
+    def models(self) -> Models:
+        return Models(self)
+
+    @cached_property
+    def files(self) -> Files:
+        return Files(self)
+
+    @cached_property
+    def fine_tuning(self) -> FineTuning:
+        return FineTuning(self)
+
+    @cached_property
+    def batches(self) -> Batches:
+        return Batches(self)
 
     # lifecycle -------------------------------------------------------------------------------------------------
 
