@@ -1,0 +1,89 @@
+"""In-process mode: httpx, httpx2, the official SDK and respx all reaching the fake's ASGI app without a socket."""
+
+from __future__ import annotations
+
+import httpx
+import openai
+import pytest
+import respx
+
+from mockserver import ServerConfig, create_app
+from mockserver._inprocess import (
+    INPROCESS_BASE_URL,
+    inprocess_httpx2_client,
+    inprocess_httpx_client,
+    inprocess_openai_client,
+    route_to_app,
+)
+
+AUTH = {"Authorization": "Bearer sk-test"}
+CHAT = {"model": "gpt-4o", "messages": [{"role": "user", "content": "Hello!"}]}
+
+
+@pytest.fixture
+def app():  # type: ignore[no-untyped-def]
+    return create_app(ServerConfig(seed=3))
+
+
+async def test_httpx_client_reaches_the_app(app) -> None:  # type: ignore[no-untyped-def]
+    async with inprocess_httpx_client(app, headers=AUTH) as client:
+        response = await client.get("/models")
+    assert response.status_code == 200
+    assert str(response.request.url) == f"{INPROCESS_BASE_URL}/models"
+    assert "gpt-4o" in [model["id"] for model in response.json()["data"]]
+
+
+async def test_httpx2_client_reaches_the_app(app) -> None:  # type: ignore[no-untyped-def]
+    async with inprocess_httpx2_client(app, headers=AUTH) as client:
+        response = await client.post("/chat/completions", json=CHAT)
+    assert response.status_code == 200
+    assert response.json()["object"] == "chat.completion"
+
+
+async def test_app_errors_are_responses_not_exceptions(app) -> None:  # type: ignore[no-untyped-def]
+    async with inprocess_httpx_client(app) as client:
+        response = await client.get("/models")
+    assert response.status_code == 401
+    assert response.json()["error"]["type"] == "invalid_request_error"
+
+
+async def test_both_transports_share_one_app_state(app) -> None:  # type: ignore[no-untyped-def]
+    app.state.mock.push_replies("first canned", "second canned")
+    async with inprocess_httpx_client(app, headers=AUTH) as one, inprocess_httpx2_client(app, headers=AUTH) as two:
+        first = (await one.post("/chat/completions", json=CHAT)).json()
+        second = (await two.post("/chat/completions", json=CHAT)).json()
+    assert first["choices"][0]["message"]["content"] == "first canned"
+    assert second["choices"][0]["message"]["content"] == "second canned"
+
+
+async def test_official_sdk_in_process(app) -> None:  # type: ignore[no-untyped-def]
+    app.state.mock.push_replies("canned answer")
+    async with inprocess_openai_client(app, max_retries=0) as client:
+        completion = await client.chat.completions.create(**CHAT)
+        assert completion.choices[0].message.content == "canned answer"
+        stream = await client.chat.completions.create(**CHAT, stream=True)
+        pieces = [chunk.choices[0].delta.content async for chunk in stream if chunk.choices]
+        assert "".join(piece for piece in pieces if piece)
+        with pytest.raises(openai.NotFoundError):
+            await client.models.retrieve("no-such-model")
+
+
+async def test_respx_routes_the_openai_host_to_the_app(app) -> None:  # type: ignore[no-untyped-def]
+    app.state.mock.push_replies("through respx")
+    with respx.mock(assert_all_called=True) as router:
+        route = route_to_app(router, app)
+        async with httpx.AsyncClient(base_url="https://api.openai.com/v1", headers=AUTH) as client:
+            response = await client.post("/chat/completions", json=CHAT)
+    assert route.call_count == 1
+    assert response.status_code == 200
+    assert response.json()["choices"][0]["message"]["content"] == "through respx"
+    assert response.headers["x-request-id"].startswith("req_")
+
+
+async def test_respx_route_for_another_host(app) -> None:  # type: ignore[no-untyped-def]
+    with respx.mock as router:
+        route_to_app(router, app, host="llm.internal")
+        async with httpx.AsyncClient() as client:
+            response = await client.get("http://llm.internal:8080/v1/models", headers=AUTH)
+    assert response.status_code == 200
+    assert response.json()["object"] == "list"
