@@ -5,12 +5,19 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from types import FrameType
+from typing import Any
 
 import uvicorn
+from pydantic import ValidationError
 
 from ._app import create_app
-from ._config import ConfigError, ServerConfig, default_config, load_config
+from ._config import ConfigError, ServerConfig, default_config, format_validation_error, load_config
+from ._latency import LatencyProfile, parse_latency_text
+from ._ratelimit import RateLimits
+from ._scenario import apply_scenario, load_scenario
 from ._server import bind_socket
+from ._stopping import StopSignal
 
 __all__ = ["build_config", "main"]
 
@@ -25,17 +32,72 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--seed", type=int, help="seed for generated content and ids")
     serve.add_argument("--api-key", help="require this API key (default: any non-empty key)")
     serve.add_argument("--log-level", default="warning", choices=["critical", "error", "warning", "info", "debug"])
+    faults = serve.add_argument_group("faults and limits (over the config and the scenario)")
+    faults.add_argument("--scenario", metavar="FILE", help="a JSON or YAML scenario: seed, latency, rate_limits, rules")
+    faults.add_argument("--ttft", metavar="SPEC", help="delay before the first byte: seconds or e.g. uniform:0.1,0.3")
+    faults.add_argument("--itl", metavar="SPEC", help="delay between stream events: seconds or e.g. normal:0.02,0.005")
+    faults.add_argument("--error-rate", metavar="P", type=float, help="share of requests failing with a 500 or 503")
+    faults.add_argument("--rpm", type=int, help="requests per minute before a 429")
+    faults.add_argument("--tpm", type=int, help="tokens per minute before a 429")
+    faults.add_argument("--journal-size", type=int, metavar="N", help="requests the journal keeps (default 10000)")
     return parser
 
 
-def build_config(args: argparse.Namespace) -> ServerConfig:
-    config = load_config(args.config) if args.config else default_config()
+def _latency_flag(name: str, text: str | None) -> Any:
+    if text is None:
+        return None
+    try:
+        return parse_latency_text(text)
+    except ValueError as exc:
+        raise ConfigError(f"{name}: {exc}") from None
+
+
+def _apply_flags(config: ServerConfig, args: argparse.Namespace) -> ServerConfig:
     changes: dict[str, object] = {}
     if args.seed is not None:
         changes["seed"] = args.seed
     if args.api_key is not None:
         changes["api_key"] = args.api_key
-    return config.with_changes(**changes) if changes else config
+    if args.journal_size is not None:
+        changes["journal_size"] = args.journal_size
+    if args.error_rate is not None:
+        changes["error_rate"] = args.error_rate
+    ttft, itl = _latency_flag("--ttft", args.ttft), _latency_flag("--itl", args.itl)
+    if ttft is not None or itl is not None:
+        base = config.latency or LatencyProfile()
+        changes["latency"] = LatencyProfile(ttft=ttft or base.ttft, itl=itl or base.itl)
+    if args.rpm is not None or args.tpm is not None:
+        base_limits = config.rate_limits or RateLimits()
+        rpm = args.rpm if args.rpm is not None else base_limits.rpm
+        tpm = args.tpm if args.tpm is not None else base_limits.tpm
+        changes["rate_limits"] = {"rpm": rpm, "tpm": tpm}
+    if not changes:
+        return config
+    try:
+        return ServerConfig.model_validate({**config.model_dump(), **changes})
+    except ValidationError as exc:
+        raise ConfigError(format_validation_error("command line", exc)) from None
+
+
+def build_config(args: argparse.Namespace) -> ServerConfig:
+    """The config ``serve`` runs with: the config file (or the embedded default), then ``--scenario``, then the
+    flags."""
+    config = load_config(args.config) if args.config else default_config()
+    if args.scenario:
+        config = apply_scenario(config, load_scenario(args.scenario))
+    return _apply_flags(config, args)
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server, waking hung requests as soon as a stop is asked for (Ctrl-C, SIGTERM)."""
+
+    def __init__(self, config: uvicorn.Config, stopping: StopSignal) -> None:
+        super().__init__(config)
+        self._stopping = stopping
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        self._stopping.trigger()
+        super().handle_exit(sig, frame)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -54,8 +116,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     host = f"[{args.host}]" if ":" in args.host else args.host
     print(f"mockserver: serving the fake OpenAI API at http://{host}:{port}/v1", flush=True)
     print(f"mockserver: OPENAI_BASE_URL=http://{host}:{port}/v1 (any non-empty API key)", flush=True)
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(config), log_level=args.log_level, lifespan="off", timeout_graceful_shutdown=5)
+    app = create_app(config)
+    server = _Server(
+        uvicorn.Config(app, log_level=args.log_level, lifespan="off", timeout_graceful_shutdown=5),
+        app.state.mock.stopping,
     )
     try:
         server.run(sockets=[sock])

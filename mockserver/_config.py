@@ -20,6 +20,7 @@ __all__ = [
     "Prepopulate",
     "ServerConfig",
     "default_config",
+    "format_validation_error",
     "load_config",
     "parse_config",
     "read_mapping",
@@ -98,7 +99,7 @@ class ConfigError(ValueError):
     """A configuration file or value that cannot be used; the message names the bad field."""
 
 
-def _format_validation_error(source: str, exc: ValidationError) -> str:
+def format_validation_error(source: str, exc: ValidationError) -> str:
     problems = []
     for err in exc.errors():
         where = ".".join(str(part) for part in err["loc"]) or "(top level)"
@@ -114,7 +115,7 @@ def parse_config(data: Any, *, source: str = "config") -> ServerConfig:
     try:
         return ServerConfig.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(_format_validation_error(source, exc)) from None
+        raise ConfigError(format_validation_error(source, exc)) from None
 
 
 def read_mapping(path: Path) -> Any:
