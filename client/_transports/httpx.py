@@ -24,7 +24,7 @@ def default_httpx_client() -> httpx.AsyncClient:
     """A client sized for many concurrent requests (a large pool, generous keep-alive, no HTTP/2) that adds no
     headers of its own, so a request carries exactly the headers the caller gave."""
     limits = httpx.Limits(max_connections=1000, max_keepalive_connections=100, keepalive_expiry=30.0)
-    client = httpx.AsyncClient(limits=limits, timeout=None, follow_redirects=False, trust_env=False)
+    client = httpx.AsyncClient(limits=limits, timeout=None, follow_redirects=True, trust_env=False)
     client.headers.clear()
     return client
 
@@ -45,7 +45,8 @@ def _httpx_timeout(timeout: Timeout) -> httpx.Timeout:
 
 
 class HttpxTransportResponse:
-    """A response whose headers have arrived; the body is read with :meth:`aread` or :meth:`aiter_bytes`."""
+    """A response whose headers have arrived; the body is read with :meth:`aread` or :meth:`aiter_bytes`.
+    Any failure or cancellation while reading closes the connection."""
 
     __slots__ = ("_response",)
 
@@ -68,10 +69,14 @@ class HttpxTransportResponse:
             await self._response.aclose()
 
     async def aiter_bytes(self) -> AsyncIterator[bytes]:
-        with _mapped_errors():
-            async for chunk in self._response.aiter_bytes():
-                if chunk:
-                    yield chunk
+        try:
+            with _mapped_errors():
+                async for chunk in self._response.aiter_bytes():
+                    if chunk:
+                        yield chunk
+        except BaseException:  # a failure, a cancellation, or the iterator abandoned (GeneratorExit)
+            await self._response.aclose()
+            raise
 
     async def aclose(self) -> None:
         with _mapped_errors():

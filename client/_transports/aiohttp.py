@@ -1,0 +1,173 @@
+"""A native aiohttp :class:`~client._transport.AsyncTransport`: ``DefaultAioHttpClient``.
+
+No httpx layer: requests go straight through one ``aiohttp.ClientSession``, which is created lazily on the first
+``send`` inside the running loop, so the transport can be constructed in synchronous code. The session is tuned for
+many concurrent requests (a large connection pool, keep-alive, no cookie jar, no headers of its own).
+
+Timeouts map onto ``aiohttp.ClientTimeout`` per request: ``connect`` bounds opening the socket (``sock_connect``),
+``pool + connect`` bounds getting a connection at all (``connect``), ``read`` bounds the wait for the headers and
+for every body chunk (``sock_read``). aiohttp has no write timeout, so ``Timeout.write`` is not enforced here.
+
+Every aiohttp or socket failure, from ``send`` and while the body is read, is re-raised as
+:class:`~client._transport.TransportError` or :class:`~client._transport.TransportTimeout`. A response whose body
+was not read to its end closes its connection instead of returning it to the pool.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator, Mapping
+from contextlib import contextmanager
+
+from .._transport import Timeout, TransportError, TransportRequest, TransportResponse, TransportTimeout
+
+try:
+    import aiohttp
+    from aiohttp.http_exceptions import HttpProcessingError
+except ImportError:  # pragma: no cover - exercised in a subprocess without aiohttp
+    AIOHTTP_INSTALLED = False
+else:
+    AIOHTTP_INSTALLED = True
+
+__all__ = ["AIOHTTP_INSTALLED", "AioHttpTransportResponse", "DefaultAioHttpClient"]
+
+_MISSING_AIOHTTP = (
+    "DefaultAioHttpClient needs the aiohttp package, which is not installed; "
+    "install it with: pip install 'openai-async-harness[aiohttp]'"
+)
+#: headers aiohttp would add on its own; a request carries exactly the headers the caller gave (plus Host)
+_SKIPPED_AUTO_HEADERS = ("Accept", "Accept-Encoding", "Content-Type", "User-Agent")
+
+
+@contextmanager
+def _mapped_errors() -> Iterator[None]:
+    """Re-raise aiohttp and socket failures as transport errors, keeping the original as the cause."""
+    try:
+        yield
+    except TimeoutError as exc:  # asyncio.TimeoutError and aiohttp.ServerTimeoutError alike
+        raise TransportTimeout(f"{type(exc).__name__}: {exc}") from exc
+    except (aiohttp.ClientError, HttpProcessingError, OSError) as exc:
+        raise TransportError(f"{type(exc).__name__}: {exc}") from exc
+
+
+def _sum_or_none(first: float | None, second: float | None) -> float | None:
+    return None if first is None or second is None else first + second
+
+
+def _client_timeout(timeout: Timeout) -> aiohttp.ClientTimeout:
+    return aiohttp.ClientTimeout(
+        total=None,
+        connect=_sum_or_none(timeout.pool, timeout.connect),
+        sock_connect=timeout.connect,
+        sock_read=timeout.read,
+    )
+
+
+class AioHttpTransportResponse:
+    """An aiohttp response whose headers have arrived; the body is read with :meth:`aread` or
+    :meth:`aiter_bytes`. Any failure or cancellation while reading closes the connection."""
+
+    __slots__ = ("_finished", "_response")
+
+    def __init__(self, response: aiohttp.ClientResponse) -> None:
+        self._response = response
+        self._finished = False
+
+    @property
+    def status_code(self) -> int:
+        return self._response.status
+
+    @property
+    def headers(self) -> Mapping[str, str]:
+        return self._response.headers
+
+    async def aread(self) -> bytes:
+        try:
+            with _mapped_errors():
+                body = await self._response.read()
+        except BaseException:
+            self._response.close()
+            raise
+        self._finished = True
+        self._response.release()
+        return body
+
+    async def aiter_bytes(self) -> AsyncIterator[bytes]:
+        try:
+            with _mapped_errors():
+                async for chunk in self._response.content.iter_any():
+                    yield chunk
+        except BaseException:  # a failure, a cancellation, or the iterator abandoned (GeneratorExit)
+            self._response.close()
+            raise
+        self._finished = True
+
+    async def aclose(self) -> None:
+        if self._finished:
+            self._response.release()
+        else:
+            self._response.close()
+
+
+class DefaultAioHttpClient:
+    """Sends requests through one lazily created ``aiohttp.ClientSession`` bound to the loop of the first send.
+
+    ``limit`` caps open connections (0: no cap); ``keepalive_timeout`` is how long an idle connection stays
+    pooled. :meth:`aclose` closes the session and its connections; it is safe to call twice.
+    """
+
+    def __init__(self, *, limit: int = 1000, keepalive_timeout: float = 30.0) -> None:
+        if not AIOHTTP_INSTALLED:
+            raise RuntimeError(_MISSING_AIOHTTP)
+        self._limit = limit
+        self._keepalive_timeout = keepalive_timeout
+        self._session: aiohttp.ClientSession | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._closed = False
+
+    @property
+    def is_closed(self) -> bool:
+        return self._closed
+
+    def _session_for_this_loop(self) -> aiohttp.ClientSession:
+        loop = asyncio.get_running_loop()
+        if self._session is not None:
+            if loop is not self._loop:
+                raise TransportError("this DefaultAioHttpClient is in use by another event loop")
+            return self._session
+        connector = aiohttp.TCPConnector(
+            limit=self._limit,
+            limit_per_host=0,
+            keepalive_timeout=self._keepalive_timeout,
+            ttl_dns_cache=300,
+        )
+        self._session = aiohttp.ClientSession(
+            connector=connector,
+            cookie_jar=aiohttp.DummyCookieJar(),
+            skip_auto_headers=_SKIPPED_AUTO_HEADERS,
+            auto_decompress=True,
+            timeout=aiohttp.ClientTimeout(total=None),
+        )
+        self._loop = loop
+        return self._session
+
+    async def send(self, request: TransportRequest) -> TransportResponse:
+        if self._closed:
+            raise TransportError("the transport is closed")
+        session = self._session_for_this_loop()
+        with _mapped_errors():
+            response = await session.request(
+                request.method,
+                request.url,
+                headers=dict(request.headers),
+                data=request.content,
+                timeout=_client_timeout(request.timeout),
+                allow_redirects=True,
+            )
+        return AioHttpTransportResponse(response)
+
+    async def aclose(self) -> None:
+        self._closed = True
+        session, self._session = self._session, None
+        if session is not None:
+            await session.close()
