@@ -153,9 +153,9 @@ def _tools(body: dict[str, Any]) -> list[dict[str, Any]]:
         if kind != "function":
             raise invalid_value(f"{where}.type", f"Invalid value: '{kind}'. This server supports 'function' tools.")
         name = _name(tool, "name", where)
-        parameters = optional_object(tool, "parameters")
-        description = optional_str(tool, "description")
-        strict = optional_bool(tool, "strict", default=True)
+        parameters = optional_object(*_nested(tool, where, "parameters"))
+        description = optional_str(*_nested(tool, where, "description"))
+        strict = optional_bool(*_nested(tool, where, "strict"), default=True)
         tools.append(
             {"type": "function", "name": name, "description": description, "parameters": parameters, "strict": strict}
         )
@@ -202,7 +202,7 @@ def _with_tool_choice(request: ResponsesRequest, choice: Any) -> ResponsesReques
 
 def _text(body: dict[str, Any]) -> dict[str, Any]:
     text = optional_object(body, "text") or {}
-    verbosity = optional_choice(text, "verbosity", ("low", "medium", "high")) or "medium"
+    verbosity = optional_choice(*_nested(text, "text", "verbosity"), ("low", "medium", "high")) or "medium"
     format_ = text.get("format")
     if format_ is None:
         return {"format": {"type": "text"}, "verbosity": verbosity}
@@ -223,8 +223,8 @@ def _text(body: dict[str, Any]) -> dict[str, Any]:
         "type": "json_schema",
         "name": _name(format_, "name", "text.format"),
         "schema": schema,
-        "strict": optional_bool(format_, "strict"),
-        "description": optional_str(format_, "description"),
+        "strict": optional_bool(*_nested(format_, "text.format", "strict")),
+        "description": optional_str(*_nested(format_, "text.format", "description")),
     }
     return {"format": echoed, "verbosity": verbosity}
 
@@ -232,8 +232,8 @@ def _text(body: dict[str, Any]) -> dict[str, Any]:
 def _reasoning(body: dict[str, Any]) -> dict[str, Any]:
     reasoning = optional_object(body, "reasoning") or {}
     return {
-        "effort": optional_choice(reasoning, "effort", _EFFORTS),
-        "summary": optional_choice(reasoning, "summary", _SUMMARIES),
+        "effort": optional_choice(*_nested(reasoning, "reasoning", "effort"), _EFFORTS),
+        "summary": optional_choice(*_nested(reasoning, "reasoning", "summary"), _SUMMARIES),
     }
 
 
@@ -248,6 +248,12 @@ def _ignored_but_typed(body: dict[str, Any]) -> None:
             if not isinstance(value, str):
                 raise invalid_type(f"{name}[{index}]", "a string", value)
     optional_object(body, "stream_options")
+
+
+def _nested(holder: dict[str, Any], where: str, name: str) -> tuple[dict[str, Any], str]:
+    """``holder[name]`` under its full parameter path (``reasoning.effort``), so errors name the right param."""
+    path = f"{where}.{name}"
+    return {path: holder.get(name)}, path
 
 
 def _key(body: dict[str, Any]) -> bytes:

@@ -339,7 +339,14 @@ def test_input_items_validate_as_sdk_items(http: httpx.Client) -> None:
         ({"model": MODEL, "input": "x", "tools": [{"type": "web_search"}]}, 400, "tools[0].type", "invalid_value"),
         ({"model": MODEL, "input": "x", "text": {"format": {"type": "xml"}}}, 400, "text.format.type", "invalid_value"),
         ({"model": MODEL, "input": "x", "metadata": {"k": 1}}, 400, "metadata.k", "invalid_type"),
-        ({"model": MODEL, "input": "x", "reasoning": {"effort": "huge"}}, 400, "effort", "invalid_value"),
+        ({"model": MODEL, "input": "x", "text": {"verbosity": "loud"}}, 400, "text.verbosity", "invalid_value"),
+        (
+            {"model": MODEL, "input": "x", "tools": [{**WEATHER_TOOL, "strict": "yes"}]},
+            400,
+            "tools[0].strict",
+            "invalid_type",
+        ),
+        ({"model": MODEL, "input": "x", "reasoning": {"effort": "huge"}}, 400, "reasoning.effort", "invalid_value"),
     ],
 )
 def test_bad_requests_get_openai_errors(
