@@ -62,6 +62,8 @@ class SSEDecoder:
             self._started = True
             if chunk.startswith(_BOM):
                 chunk = chunk[len(_BOM) :]
+                if not chunk:
+                    return []
         lines = chunk.splitlines()
         last = chunk[-1:]
         if last == b"\r":
