@@ -136,9 +136,13 @@ async def test_stream_is_never_retried_once_the_body_started() -> None:
     async with api:
         stream = await api.chat.completions.create(model="gpt-4o", messages=MESSAGES, stream=True)
         received = []
-        with pytest.raises(APIConnectionError):
+
+        async def consume() -> None:
             async for item in stream:
                 received.append(item)
+
+        with pytest.raises(APIConnectionError):
+            await consume()
     assert len(received) == 1
     assert len(transport.requests) == 1
     assert sleep.delays == []

@@ -17,8 +17,10 @@ def _now() -> float:
 
 @pytest.mark.parametrize(
     ("status", "expected"),
-    [(400, False), (401, False), (403, False), (404, False), (408, True), (409, True), (422, False), (429, True)]
-    + [(500, True), (502, True), (503, True), (599, True)],
+    [
+        *[(400, False), (401, False), (403, False), (404, False), (408, True), (409, True), (422, False)],
+        *[(429, True), (500, True), (502, True), (503, True), (599, True)],
+    ],
 )
 def test_statuses_retried_by_default(status: int, expected: bool) -> None:
     assert should_retry(status, {}, _now) is expected
