@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from ._config import CannedReply
 from ._inprocess import (
     OPENAI_HOST,
     inprocess_httpx2_client,
@@ -19,6 +20,9 @@ from ._inprocess import (
     inprocess_openai_client,
     route_to_app,
 )
+from ._journal import JournalEntry
+from ._rules import Rule
+from ._scripting import RuleBuilder
 from ._server import MockServer
 
 if TYPE_CHECKING:
@@ -47,36 +51,45 @@ class MockOpenAI:
 
     # -- scripting: the server's own API ----------------------------------------------------------------------
 
-    def on(self, **match: Any) -> Any:
-        """Start a rule for matching requests: ``mock_openai.on(path=...).fail(429).times(2)``."""
-        return self.server.on(**match)
+    def on(
+        self,
+        *,
+        path: str | None = None,
+        method: str | None = None,
+        model: str | None = None,
+        stream: bool | None = None,
+        header: Mapping[str, str] | None = None,
+    ) -> RuleBuilder:
+        """Start a rule for matching requests: ``mock_openai.on(path=...).fail(429, retry_after_ms=5).times(2)``."""
+        return self.server.on(path=path, method=method, model=model, stream=stream, header=header)
 
-    def add_rules(self, *rules: Any) -> list[str]:
+    def add_rules(self, *rules: Rule | Mapping[str, Any] | Iterable[Rule | Mapping[str, Any]]) -> list[str]:
         """Add rules in their JSON shape (``{"match": ..., "action": ..., "times": n}``); returns their ids."""
         return self.server.add_rules(*rules)
 
     def clear_rules(self) -> None:
         self.server.clear_rules()
 
-    def queue_replies(self, *replies: Any) -> None:
+    def queue_replies(self, *replies: CannedReply | str) -> None:
         """Texts (or ``CannedReply`` values) served, in order, instead of generated content."""
         self.server.queue_replies(*replies)
 
     def reset(self) -> None:
-        """Forget rules, the journal and stored objects (the fixture already did this before the test)."""
+        """Back to how the test started: the marker's rules and replies, an empty journal, no stored objects."""
         self.server.reset()
 
-    def stats(self) -> dict[str, Any]:
+    def stats(self) -> dict[str, int]:
+        """``{"open_streams", "in_flight", "requests"}``."""
         return self.server.stats()
 
     # -- the journal ------------------------------------------------------------------------------------------
 
     @property
-    def journal(self) -> list[Any]:
+    def journal(self) -> list[JournalEntry]:
         """Every request since the test started, oldest first."""
-        return list(self.server.journal)
+        return self.server.journal
 
-    def attempts(self, path: str | None = None, *, method: str | None = None) -> list[Any]:
+    def attempts(self, path: str | None = None, *, method: str | None = None) -> list[JournalEntry]:
         """The requests for ``path`` (``"/v1/chat/completions"``; a leading ``/v1`` may be left out), oldest
         first: a retried call shows up as several attempts."""
         wanted = _full_path(path)
@@ -87,7 +100,7 @@ class MockOpenAI:
             and (method is None or entry.method == method.upper())
         ]
 
-    def last_request(self, path: str | None = None, *, method: str | None = None) -> Any:
+    def last_request(self, path: str | None = None, *, method: str | None = None) -> JournalEntry:
         """The newest request (for ``path``); ``AssertionError`` when there is none."""
         entries = self.attempts(path, method=method)
         if not entries:
@@ -100,8 +113,7 @@ class MockOpenAI:
 
     def last_headers(self, path: str | None = None, *, method: str | None = None) -> Mapping[str, str]:
         """The headers (lowercased names) of the newest request (for ``path``)."""
-        headers: Mapping[str, str] = self.last_request(path, method=method).headers
-        return headers
+        return self.last_request(path, method=method).headers
 
     def client_disconnected(self, path: str | None = None, *, method: str | None = None) -> bool:
         """Whether the client hung up on the newest request (for ``path``) before the server finished."""
@@ -111,7 +123,7 @@ class MockOpenAI:
                 f"request #{entry.seq} ({entry.method} {entry.path}) is still in progress; "
                 "`await mock_openai.settled()` before asking how it ended"
             )
-        return bool(entry.outcome == "client_disconnected")
+        return entry.outcome == "client_disconnected"
 
     async def settled(self, *, within: float = 5.0) -> None:
         """Wait (without blocking the event loop) until no request is in progress.

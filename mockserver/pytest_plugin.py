@@ -96,7 +96,11 @@ def _mock_openai_per_test(request: pytest.FixtureRequest) -> None:
     try:
         wanted = read_marker(marker)
     except MarkerError as exc:
-        pytest.fail(str(exc), pytrace=False)
+        problem = str(exc)
+    else:
+        problem = ""
+    if problem:
+        pytest.fail(problem, pytrace=False)
     server: MockServer = request.getfixturevalue(_INSTANCE)
     _prepare(server, wanted)
     if marker is not None and "mock_openai_inprocess" not in request.fixturenames:
@@ -106,7 +110,7 @@ def _mock_openai_per_test(request: pytest.FixtureRequest) -> None:
 def _prepare(server: MockServer, wanted: MarkerSettings) -> None:
     """The session's config with the marker's changes, then a reset that starts the test from it."""
     server.state.config = wanted.applied_to(server.config)
-    server.state.reset()
+    server.reset()
 
 
 @pytest.fixture

@@ -23,3 +23,10 @@ def inner(pytester: pytest.Pytester) -> pytest.Pytester:
     """A pytester directory with an ini like a downstream project's (asyncio auto mode, warnings are errors)."""
     pytester.makeini(INNER_INI.format(mode="auto", extra=""))
     return pytester
+
+
+@pytest.fixture
+def inner_strict(pytester: pytest.Pytester) -> pytest.Pytester:
+    """The same in pytest-asyncio's strict mode (async tests and fixtures must be marked)."""
+    pytester.makeini(INNER_INI.format(mode="strict", extra=""))
+    return pytester

@@ -64,7 +64,9 @@ MARKER_MODULE = """
 import openai
 import pytest
 
-RULES = [{"match": {"path": "/v1/models"}, "action": {"type": "status", "status": 503, "retry_after_ms": 1}, "times": 2}]
+RULES = [
+    {"match": {"path": "/v1/models"}, "action": {"type": "status", "status": 503, "retry_after_ms": 1}, "times": 2}
+]
 
 
 @pytest.mark.mock_openai(rules=RULES)
@@ -134,10 +136,13 @@ def test_marker_configures_the_test_and_reports_bad_arguments(inner: pytest.Pyte
     result.assert_outcomes(passed=6, errors=4)
     result.stdout.fnmatch_lines(
         [
-            "*test_misspelt_argument*@pytest.mark.mock_openai: unknown argument(s) seeed; "
-            "expected latency, replies, rules, seed*",
-            "*test_bad_rule*@pytest.mark.mock_openai: rules.0.action.status.status: *greater than or equal to 400*",
-            "*test_bad_latency*@pytest.mark.mock_openai: latency: *ttft*",
-            "*test_bad_replies*@pytest.mark.mock_openai: replies: expected a list of texts, got 'not a list'*",
+            "*ERROR at setup of test_misspelt_argument*",
+            "@pytest.mark.mock_openai: unknown argument(s) seeed; expected latency, replies, rules, seed",
+            "*ERROR at setup of test_bad_rule*",
+            "@pytest.mark.mock_openai: rules.0.action.status.status: Input should be greater than or equal to 400",
+            "*ERROR at setup of test_bad_latency*",
+            "@pytest.mark.mock_openai: latency: invalid latency profile: ttft*greater than or equal to 0",
+            "*ERROR at setup of test_bad_replies*",
+            "@pytest.mark.mock_openai: replies: expected a list of texts, got 'not a list'",
         ]
     )
