@@ -12,6 +12,7 @@ How a stream ends (deliberate divergences from the official SDK are marked *):
   iteration stops) or at an ``error`` event, which raises :class:`APIError` with the event's message and the event as
   ``body``*. A body that ends before any of these raises :class:`IncompleteStreamError`*.
 - An event whose JSON has a truthy top-level ``error`` raises :class:`APIError` (as the SDK does).
+- An event that is not JSON, or not of the expected shape, raises :class:`APIResponseValidationError`.
 - A transport failure while reading raises ``APIConnectionError`` / ``APITimeoutError``; it is never retried.
 """
 
@@ -26,7 +27,14 @@ from typing import Generic, TypeVar
 
 import msgspec
 
-from ._exceptions import APIConnectionError, APIError, APITimeoutError, IncompleteStreamError
+from ._exceptions import (
+    APIConnectionError,
+    APIError,
+    APIResponseValidationError,
+    APITimeoutError,
+    IncompleteStreamError,
+)
+from ._response import HTTPResponse
 from ._sse import SSEDecoder
 from ._transport import TransportError, TransportRequest, TransportResponse, TransportTimeout
 
@@ -106,6 +114,11 @@ class AsyncStream(Generic[T]):
             with contextlib.suppress(RuntimeError):  # the iterator is running in another task
                 await self._iterator.aclose()
 
+    def _invalid_event(self, data: bytes, error: Exception) -> APIResponseValidationError:
+        response = self.response
+        received = HTTPResponse(response.status_code, response.headers, data, self._request)
+        return APIResponseValidationError(received, received.text, message=f"Invalid stream event: {error}")
+
     def _raise_if_error(self, data: bytes) -> None:
         payload = _GENERIC_DECODER.decode(data)
         if isinstance(payload, Mapping) and payload.get("error"):
@@ -128,9 +141,12 @@ class AsyncStream(Generic[T]):
                         if done_marker and data[:6] == b"[DONE]":
                             await _drain(chunks)
                             return
-                        if b'"error"' in data:
-                            self._raise_if_error(data)
-                        item = decode(data)
+                        try:
+                            if b'"error"' in data:
+                                self._raise_if_error(data)
+                            item = decode(data)
+                        except (msgspec.DecodeError, msgspec.ValidationError) as error:
+                            raise self._invalid_event(data, error) from error
                         if done_marker:
                             yield item
                             continue
