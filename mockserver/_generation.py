@@ -90,6 +90,8 @@ class GenerationRequest:
     tool_choice: str = "auto"
     #: the schema replies must validate against (``response_format`` json_schema); ``{}`` for json_object
     json_schema: dict[str, Any] | None = None
+    #: generated text continues the prompt (legacy completions): it starts with a space
+    continuation: bool = False
 
 
 def generate(state: ServerState, request: GenerationRequest) -> Generation:
@@ -109,7 +111,8 @@ def generate(state: ServerState, request: GenerationRequest) -> Generation:
         return _text_generation(split_tokens(request.prompt), request)
     low = state.config.min_reply_tokens
     high = max(low, state.config.max_reply_tokens)
-    return _text_generation(_sentence_pieces(rng, rng.randint(low, high)), request)
+    pieces = _sentence_pieces(rng, rng.randint(low, high), leading_space=request.continuation)
+    return _text_generation(pieces, request)
 
 
 def _seed(config_seed: int, request: GenerationRequest) -> int:
@@ -189,7 +192,7 @@ def _text_generation(pieces: list[str], request: GenerationRequest) -> Generatio
     return Generation("".join(pieces), tuple(pieces), (), finish_reason, len(pieces))
 
 
-def _sentence_pieces(rng: random.Random, length: int) -> list[str]:
+def _sentence_pieces(rng: random.Random, length: int, *, leading_space: bool = False) -> list[str]:
     """Exactly ``length`` pieces of English-like sentences, each word and each mark one piece."""
     pieces: list[str] = []
     sentence_start = True
@@ -207,7 +210,7 @@ def _sentence_pieces(rng: random.Random, length: int) -> list[str]:
         word = rng.choice(_WORDS)
         if sentence_start:
             word = word.capitalize()
-        pieces.append(word if not pieces else " " + word)
+        pieces.append(word if not pieces and not leading_space else " " + word)
         sentence_start = False
         words_in_sentence += 1
     return pieces

@@ -85,9 +85,10 @@ def metadata_field(body: Mapping[str, Any]) -> dict[str, str]:
     return dict(metadata)
 
 
-def reply_key(body: Mapping[str, Any]) -> bytes:
+def reply_key(body: Mapping[str, Any], *, also_ignore: frozenset[str] = frozenset()) -> bytes:
     """Canonical bytes of what decides a reply's content: the body without delivery-only fields."""
-    content = {name: value for name, value in body.items() if name not in CONTENT_NEUTRAL_FIELDS}
+    ignored = CONTENT_NEUTRAL_FIELDS | also_ignore
+    content = {name: value for name, value in body.items() if name not in ignored}
     return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 

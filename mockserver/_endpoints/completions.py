@@ -25,6 +25,8 @@ from ._generation_fields import known_model, reply_key, stop_field, stream_field
 __all__ = ["create_completion", "routes"]
 
 DEFAULT_MAX_TOKENS = 16
+#: fields that change how the text is shown, not what is generated
+_PRESENTATION_FIELDS = frozenset({"echo", "logprobs"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +58,7 @@ async def create_completion(call: Call) -> Reply:
     stream, include_usage = stream_fields(body)
     model = known_model(body, call.state)
     state = call.state
-    key = reply_key(body)
+    key = reply_key(body, also_ignore=_PRESENTATION_FIELDS)
     choices = []
     for prompt_index, prompt in enumerate(prompts):
         for j in range(n):
@@ -69,6 +71,7 @@ async def create_completion(call: Call) -> Reply:
                     choice_index=index,
                     max_tokens=DEFAULT_MAX_TOKENS if max_tokens is None else max_tokens,
                     stop=stop,
+                    continuation=True,
                 ),
             )
             logprobs = None

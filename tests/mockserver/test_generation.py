@@ -202,3 +202,10 @@ def test_values_are_frozen() -> None:
         generation.text = "y"  # type: ignore[misc]
     call = PlannedToolCall("call_x", "f", '{"a": 1}')
     assert "".join(call.argument_pieces()) == call.arguments
+
+
+def test_a_continuation_starts_with_a_space() -> None:
+    generation = generate(_state(), _request(continuation=True))
+    assert generation.text is not None
+    assert generation.text.startswith(" ")
+    assert list(generation.pieces) == split_tokens(generation.text)
