@@ -116,14 +116,15 @@ class MockOpenAI:
         return self.last_request(path, method=method).headers
 
     def client_disconnected(self, path: str | None = None, *, method: str | None = None) -> bool:
-        """Whether the client hung up on the newest request (for ``path``) before the server finished."""
+        """Whether the client hung up on the newest request (for ``path``) before the server finished (a stream
+        abandoned midway, a hung request given up on)."""
         entry = self.last_request(path, method=method)
         if entry.outcome == "in_progress":
             raise AssertionError(
                 f"request #{entry.seq} ({entry.method} {entry.path}) is still in progress; "
                 "`await mock_openai.settled()` before asking how it ended"
             )
-        return entry.outcome == "client_disconnected"
+        return entry.outcome == "client_disconnected" or entry.disconnect_noticed_at is not None
 
     async def settled(self, *, within: float = 5.0) -> None:
         """Wait (without blocking the event loop) until no request is in progress.

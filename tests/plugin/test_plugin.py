@@ -14,8 +14,18 @@ import openai
 SEEN = {}
 
 
+def server_threads():
+    return [thread for thread in threading.enumerate() if thread.name.startswith("mockserver:")]
+
+
 def test_unused_plugin_starts_no_server():
-    assert not [t for t in threading.enumerate() if t.name.startswith("mockserver:")]
+    assert server_threads() == []
+
+
+async def test_inprocess_needs_no_server(mock_openai_inprocess):
+    async with mock_openai_inprocess.openai_client() as client:
+        assert (await client.models.retrieve("gpt-4o")).id == "gpt-4o"
+    assert server_threads() == []
 
 
 async def test_sdk_with_no_arguments_reaches_the_fake(mock_openai, mock_openai_base_url, mock_openai_server):
@@ -57,7 +67,7 @@ def test_journal_questions_name_what_is_missing(mock_openai):
 def test_fixtures_point_clients_at_one_reset_server(inner: pytest.Pytester) -> None:
     inner.makepyfile(test_downstream=FIXTURES_MODULE)
     result = inner.runpytest_inprocess("-p", "no:randomly")
-    result.assert_outcomes(passed=5)
+    result.assert_outcomes(passed=6)
 
 
 MARKER_MODULE = """

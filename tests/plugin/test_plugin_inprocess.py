@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import httpx
 import openai
 import pytest
@@ -15,6 +17,7 @@ from mockserver._inprocess import (
     inprocess_openai_client,
     route_to_app,
 )
+from mockserver.pytest_plugin import InProcessMockOpenAI
 
 AUTH = {"Authorization": "Bearer sk-test"}
 CHAT = {"model": "gpt-4o", "messages": [{"role": "user", "content": "Hello!"}]}
@@ -87,3 +90,31 @@ async def test_respx_route_for_another_host(app) -> None:  # type: ignore[no-unt
             response = await client.get("http://llm.internal:8080/v1/models", headers=AUTH)
     assert response.status_code == 200
     assert response.json()["object"] == "list"
+
+
+async def test_inprocess_fixture_shares_scripting_and_journal(mock_openai_inprocess: InProcessMockOpenAI) -> None:
+    mock_openai_inprocess.on(path="/v1/chat/completions").fail(500).times(1)
+    mock_openai_inprocess.queue_replies("after the failure")
+    async with mock_openai_inprocess.openai_client(max_retries=0) as client:
+        with pytest.raises(openai.InternalServerError):
+            await client.chat.completions.create(**CHAT)
+        completion = await client.chat.completions.create(**CHAT)
+    assert completion.choices[0].message.content == "after the failure"
+    assert [entry.status for entry in mock_openai_inprocess.attempts("/v1/chat/completions")] == [500, 200]
+    assert mock_openai_inprocess.last_headers()["authorization"] == f"Bearer {mock_openai_inprocess.api_key}"
+    async with mock_openai_inprocess.httpx_client() as plain, mock_openai_inprocess.httpx2_client() as plain2:
+        assert (await plain.get("/models")).status_code == 401  # no key: the fake's own 401
+        assert (await plain2.get("/models")).status_code == 401
+    assert mock_openai_inprocess.app is mock_openai_inprocess.server.app
+
+
+async def test_respx_fixture_routes_default_httpx_clients(
+    mock_openai_respx: respx.MockRouter, mock_openai_inprocess: InProcessMockOpenAI
+) -> None:
+    key = os.environ["OPENAI_API_KEY"]
+    assert "OPENAI_BASE_URL" not in os.environ
+    async with httpx.AsyncClient(headers={"Authorization": f"Bearer {key}"}) as client:
+        response = await client.get("https://api.openai.com/v1/models/gpt-4o")
+    assert response.json()["id"] == "gpt-4o"
+    assert mock_openai_respx.calls.call_count == 1
+    assert mock_openai_inprocess.last_request().path == "/v1/models/gpt-4o"
