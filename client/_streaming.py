@@ -1,8 +1,10 @@
 """``AsyncStream``: the typed events of a streamed response, read incrementally.
 
 Each SSE event's data is decoded straight from bytes into the stream's msgspec type. The connection is released in a
-``finally`` whatever ends the iteration: the end of the body, ``break`` (once the iterator is dropped), an exception,
-cancellation, ``await stream.close()`` or leaving ``async with stream``.
+``finally`` whatever ends the iteration: the end of the body, an exception, cancellation (also when the consuming
+task is cancelled while it awaits something else inside its ``async for`` body: the end of the task that iterates a
+stream closes it), ``break`` (when that task ends, or the stream is dropped), ``await stream.close()`` or leaving
+``async with stream``.
 
 How a stream ends (deliberate divergences from the official SDK are marked *):
 - chat completions and completions end at ``data: [DONE]``; the rest of the body is drained briefly so the connection
@@ -20,10 +22,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncGenerator, AsyncIterator, Mapping
+import weakref
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 import msgspec
 
@@ -91,6 +94,7 @@ class AsyncStream(Generic[T]):
         self._decoder = decoder
         self._protocol = protocol
         self._iterator = self._events()
+        self._closing: asyncio.Task[None] | None = None
 
     def __aiter__(self) -> AsyncIterator[T]:
         return self._iterator
@@ -133,6 +137,10 @@ class AsyncStream(Generic[T]):
         decode = self._decoder.decode
         sse_decoder = SSEDecoder()
         chunks = response.aiter_bytes()
+        consumer = asyncio.current_task()
+        on_consumer_done = _closer_for(weakref.ref(self))
+        if consumer is not None:
+            consumer.add_done_callback(on_consumer_done)
         try:
             try:
                 async for chunk in chunks:
@@ -168,7 +176,25 @@ class AsyncStream(Generic[T]):
                 raise APIConnectionError(request=request) from error
             raise IncompleteStreamError(request=request, expected=protocol.expected_end)
         finally:
+            if consumer is not None:
+                consumer.remove_done_callback(on_consumer_done)
             await response.aclose()
+
+    def _consumer_done(self, task: asyncio.Task[Any]) -> None:
+        self._closing = task.get_loop().create_task(self.close())
+
+
+def _closer_for(stream: weakref.ref[AsyncStream[Any]]) -> Callable[[asyncio.Task[Any]], None]:
+    """A done-callback for the task iterating ``stream``: if that task ends (cancelled, failed, or done after a
+    ``break``) with the stream still open, close it now rather than when it is garbage-collected. Holds the stream
+    weakly so that dropping the stream still frees it."""
+
+    def on_done(task: asyncio.Task[Any]) -> None:
+        live = stream()
+        if live is not None:
+            live._consumer_done(task)
+
+    return on_done
 
 
 async def _drain(chunks: AsyncIterator[bytes]) -> None:

@@ -10,9 +10,17 @@ import msgspec
 
 from client import AsyncOpenAI
 from client._retry import RetryTiming
-from client._transport import TransportError, TransportRequest, TransportResponse
+from client._transport import AsyncTransport, TransportError, TransportRequest, TransportResponse
 
-__all__ = ["FakeResponse", "FakeTransport", "VirtualSleep", "fake_client", "json_response", "sse_response"]
+__all__ = [
+    "CountingTransport",
+    "FakeResponse",
+    "FakeTransport",
+    "VirtualSleep",
+    "fake_client",
+    "json_response",
+    "sse_response",
+]
 
 
 class _Headers(dict[str, str]):
@@ -123,3 +131,50 @@ def fake_client(
         **options,  # type: ignore[arg-type]
     )
     return client, transport, sleep
+
+
+@dataclass
+class _CountedResponse:
+    inner: TransportResponse
+    closed: bool = False
+
+    @property
+    def status_code(self) -> int:
+        return self.inner.status_code
+
+    @property
+    def headers(self) -> Mapping[str, str]:
+        return self.inner.headers
+
+    async def aread(self) -> bytes:
+        try:
+            return await self.inner.aread()
+        finally:
+            self.closed = True
+
+    def aiter_bytes(self) -> AsyncIterator[bytes]:
+        return self.inner.aiter_bytes()
+
+    async def aclose(self) -> None:
+        self.closed = True
+        await self.inner.aclose()
+
+
+@dataclass
+class CountingTransport:
+    """Wraps a real transport and remembers every response it handed out, to check each was released."""
+
+    inner: AsyncTransport
+    responses: list[_CountedResponse] = field(default_factory=list)
+
+    async def send(self, request: TransportRequest) -> TransportResponse:
+        response = _CountedResponse(await self.inner.send(request))
+        self.responses.append(response)
+        return response
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+    @property
+    def unreleased(self) -> int:
+        return sum(not response.closed for response in self.responses)
