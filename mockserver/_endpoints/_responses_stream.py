@@ -65,5 +65,5 @@ def _function_call_events(log: _EventLog, index: int, item: Item) -> None:
     log.emit("response.output_item.added", output_index=index, item={**item, "status": "in_progress", "arguments": ""})
     for piece in split_tokens(item["arguments"]):
         log.emit("response.function_call_arguments.delta", **place, delta=piece)
-    log.emit("response.function_call_arguments.done", **place, arguments=item["arguments"])
+    log.emit("response.function_call_arguments.done", **place, name=item["name"], arguments=item["arguments"])
     log.emit("response.output_item.done", output_index=index, item=item)

@@ -161,13 +161,15 @@ async def test_streamed_response_is_stored(sdk: openai.AsyncOpenAI) -> None:
 
 
 def test_raw_frames_are_named_numbered_and_typed(http: httpx.Client) -> None:
-    response, frames = read_frames(http, {"model": MODEL, "input": "Frame me.", "tools": [WEATHER_TOOL]})
+    response, frames = read_frames(http, {"model": MODEL, "input": "Use get_weather", "tools": [WEATHER_TOOL]})
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/event-stream")
     assert [data["sequence_number"] for _, data in frames] == list(range(len(frames)))
     for name, data in frames:
         assert data["type"] == name
         STREAM_EVENTS.validate_python(data)
+    [done] = [data for name, data in frames if name == "response.function_call_arguments.done"]
+    assert done["name"] == "get_weather"
     assert frames[-1][0] == "response.completed"
     Response.model_validate(frames[-1][1]["response"])
     assert all(name != "[DONE]" for name, _ in frames)
