@@ -125,7 +125,7 @@ def test_list_body_has_first_last_ids(http: httpx.Client) -> None:
         ({"order": "sideways"}, "order", "invalid_value"),
     ],
 )
-def test_bad_list_queries_are_400(http: httpx.Client, params: dict[str, object], param: str, code: str) -> None:
+def test_bad_list_queries_are_400(http: httpx.Client, params: dict[str, str | int], param: str, code: str) -> None:
     response = http.get("/files", params=params)
     assert response.status_code == 400
     assert response.json()["error"]["param"] == param
