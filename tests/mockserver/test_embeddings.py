@@ -128,6 +128,35 @@ def test_base64_is_little_endian_float32(http: httpx.Client) -> None:
     CreateEmbeddingResponse.model_validate(as_floats)
 
 
+def test_2048_inputs_are_accepted(http: httpx.Client) -> None:
+    response = post(http, {"model": SMALL, "input": [f"item {n}" for n in range(2048)], "dimensions": 4})
+    assert response.status_code == 200
+    data = response.json()["data"]
+    assert [item["index"] for item in data] == list(range(2048))
+    assert all(len(item["embedding"]) == 4 for item in data)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    texts=st.lists(st.text(min_size=1, max_size=30), min_size=1, max_size=4),
+    dimensions=st.none() | st.integers(1, 1536),
+)
+def test_any_texts_embed_to_unit_vectors_in_both_encodings(
+    http: httpx.Client, texts: list[str], dimensions: int | None
+) -> None:
+    body: dict[str, Any] = {"model": SMALL, "input": texts}
+    if dimensions is not None:
+        body["dimensions"] = dimensions
+    floats = post(http, {**body, "encoding_format": "float"}).json()["data"]
+    encoded = post(http, {**body, "encoding_format": "base64"}).json()["data"]
+    width = dimensions or 1536
+    for as_floats, as_text in zip(floats, encoded, strict=True):
+        vector = as_floats["embedding"]
+        assert len(vector) == width
+        assert norm(vector) == pytest.approx(1.0, abs=1e-5)
+        assert list(struct.unpack(f"<{width}f", base64.b64decode(as_text["embedding"]))) == vector
+
+
 @pytest.mark.parametrize(
     ("body", "status", "param", "code"),
     [
