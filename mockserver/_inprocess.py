@@ -92,9 +92,7 @@ class ASGIPassthrough:
         self._transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
 
     async def __call__(self, request: httpx.Request) -> httpx.Response:
-        response = await self._transport.handle_async_request(request)
-        content = await response.aread()
-        return httpx.Response(response.status_code, headers=response.headers, content=content)
+        return await self._transport.handle_async_request(request)
 
 
 def route_to_app(router: respx.MockRouter, app: ASGIApp, *, host: str = OPENAI_HOST) -> respx.Route:
