@@ -17,6 +17,11 @@ __all__ = ["value_for_schema"]
 
 #: below this depth values are as small as the schema allows (no optional properties, fewest items)
 _SHALLOW_DEPTH = 6
+#: past this depth (only reachable through schemas no finite value satisfies) generation stops descending
+_MAX_DEPTH = 40
+#: caps on sizes a schema may demand and on the values made in all, so a hostile schema cannot exhaust the server
+_MAX_SIZE = 256
+_MAX_NODES = 5_000
 _WORDS = (
     "alpha", "bravo", "cedar", "delta", "ember", "fjord", "grove", "harbor", "iris", "jade",
     "kestrel", "lumen", "maple", "nova", "orbit", "pine", "quartz", "river", "sierra", "tide",
@@ -45,8 +50,12 @@ class _Generator:
     def __init__(self, root: Mapping[str, Any], rng: random.Random) -> None:
         self.root = root
         self.rng = rng
+        self.nodes_left = _MAX_NODES
 
     def value(self, schema: Any, depth: int) -> Any:
+        self.nodes_left -= 1
+        if depth > _MAX_DEPTH or self.nodes_left < 0:
+            return None
         if schema is True or not isinstance(schema, Mapping):
             return self._object({}, depth)
         schema = self._resolved(schema)
@@ -55,13 +64,16 @@ class _Generator:
         if isinstance(schema.get("enum"), list) and schema["enum"]:
             return self.rng.choice(schema["enum"])
         if isinstance(schema.get("allOf"), list):
-            schema = _merged(schema, [self._resolved(part) for part in schema["allOf"] if isinstance(part, Mapping)])
+            parts = [self._resolved(part) for part in schema["allOf"] if isinstance(part, Mapping)]
+            schema = _merged(schema, parts)
         for combinator in ("anyOf", "oneOf"):
             options = schema.get(combinator)
             if isinstance(options, list) and options:
                 branch = options[0] if depth >= _SHALLOW_DEPTH else self.rng.choice(options)
                 rest = {key: value for key, value in schema.items() if key != combinator}
-                return self.value(_merged(rest, [self._resolved(branch)]) if rest else branch, depth + 1)
+                if rest and isinstance(branch, Mapping):
+                    branch = _merged(rest, [self._resolved(branch)])
+                return self.value(branch, depth + 1)
         kind = self._type(schema, depth)
         if kind == "null":
             return None
@@ -123,8 +135,8 @@ class _Generator:
             return self._integer(schema)
         low, high = _bounds(schema, default_low=0.0, default_high=100.0)
         value = round(self.rng.uniform(low, high), 3)
-        if not low <= value <= high or _excluded(schema, value):
-            value = (low + high) / 2
+        if not math.isfinite(value) or not low <= value <= high or _excluded(schema, value):
+            value = low / 2 + high / 2
         return value
 
     def _string(self, schema: Mapping[str, Any]) -> str:
@@ -165,7 +177,10 @@ class _Generator:
     def _object(self, schema: Mapping[str, Any], depth: int) -> dict[str, Any]:
         properties = schema.get("properties")
         properties = properties if isinstance(properties, Mapping) else {}
-        required = [name for name in schema.get("required", ()) if isinstance(name, str)]
+        declared_required = schema.get("required")
+        required = (
+            [name for name in declared_required if isinstance(name, str)] if isinstance(declared_required, list) else []
+        )
         result: dict[str, Any] = {}
         for name, subschema in properties.items():
             if name in required or (depth < _SHALLOW_DEPTH and self.rng.random() < 0.6):
@@ -245,5 +260,7 @@ def _number_keyword(schema: Mapping[str, Any], name: str) -> float | None:
 
 
 def _int_keyword(schema: Mapping[str, Any], name: str, default: int) -> int:
+    """A size keyword (``minItems``, ``maxLength``...), clamped to ``0.._MAX_SIZE``."""
     value = schema.get(name)
-    return value if isinstance(value, int) and not isinstance(value, bool) else default
+    chosen = value if isinstance(value, int) and not isinstance(value, bool) else default
+    return min(max(chosen, 0), _MAX_SIZE)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import random
 import re
 from typing import Any
@@ -214,3 +215,44 @@ def test_unique_items_are_unique() -> None:
     schema = {"type": "array", "items": {"enum": [1, 2, 3, 4, 5]}, "minItems": 3, "maxItems": 3, "uniqueItems": True}
     for seed in range(20):
         _assert_valid(schema, value_for_schema(schema, random.Random(seed)))
+
+
+_json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**40), 2**40)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8), children, max_size=3),
+    max_leaves=15,
+)
+_keywords = st.sampled_from(
+    ["type", "properties", "required", "items", "enum", "const", "anyOf", "oneOf", "allOf", "$ref", "minItems",
+     "maxItems", "minimum", "maximum", "minLength", "maxLength", "additionalProperties", "$defs", "format"]
+)  # fmt: skip
+_hostile_schemas = st.recursive(
+    st.dictionaries(_keywords, _json_values, max_size=4),
+    lambda children: st.dictionaries(_keywords, children | _json_values | st.lists(children, max_size=3), max_size=4),
+    max_leaves=10,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(schema=_hostile_schemas, seed=st.integers(0, 2**32))
+def test_any_json_as_a_schema_gives_a_json_value_without_raising(schema: dict[str, Any], seed: int) -> None:
+    value = value_for_schema(schema, random.Random(seed))
+    json.dumps(value, allow_nan=False)
+
+
+@pytest.mark.parametrize(
+    "schema",
+    [
+        {"type": "object", "properties": {"self": {"$ref": "#"}}, "required": ["self"]},
+        {"$ref": "#"},
+        {"type": "array", "minItems": 10**12, "items": {"type": "string", "minLength": 10**12}},
+        {"type": "number", "minimum": -1.7e308, "maximum": 1.7e308},
+        {"$ref": "#/nowhere/at/all"},
+    ],
+)
+def test_unsatisfiable_or_huge_schemas_still_end(schema: dict[str, Any]) -> None:
+    json.dumps(value_for_schema(schema, random.Random(0)), allow_nan=False)
