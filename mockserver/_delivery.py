@@ -65,7 +65,7 @@ class Wire:
 
     async def cut(self) -> None:
         """Close the connection mid-response and wait to be cancelled by the disconnect listener."""
-        self.journal.end(self.record, Outcome.SERVER_CUT)
+        self.journal.decide(self.record, Outcome.SERVER_CUT)
         close_connection(self.scope)
         await anyio.sleep_forever()
 

@@ -26,11 +26,12 @@ from ._error_replies import SERVER_ERROR_MESSAGE
 from ._errors import APIErrorResponse, error_body
 from ._fault_header import FAULT_HEADER, parse_fault_header
 from ._faults import answer_early, is_connection_fault, perform_connection_fault, reshape, shaping_for
-from ._journal import Journal, JournalRecord, Outcome
+from ._journal import Outcome
 from ._json import JSONDecodeError, loads
 from ._reply import BytesReply, JSONReply, Reply, StreamReply
 from ._rules import Action, HangAction, RuleError
 from ._state import ServerState
+from ._tally import Tally
 from ._token_estimate import estimate_tokens
 
 __all__ = ["Call", "Endpoint", "Handler"]
@@ -80,28 +81,19 @@ class Endpoint:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         state: ServerState = scope["app"].state.mock
         request_id = scope.get("state", {}).get("request_id") or state.ids.request_id()
-        record = state.journal.begin(
-            request_id=request_id,
-            method=scope["method"],
-            path=scope["path"],
-            query=scope.get("query_string", b"").decode("latin-1"),
-        )
-        headers = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in scope["headers"]}
-        with state.journal.lock:
-            record.headers = headers
-        wire = Wire(scope, _recording(send, record, state.journal), record, state.journal)
-        state.stats.request_started()
+        tally = Tally(scope, request_id, state.journal, state.stats)
+        wire = Wire(scope, tally.recording(send), tally.record, state.journal)
         try:
-            await self._exchange(wire, receive, state)
+            await self._exchange(wire, receive, state, tally)
         except BaseException:
             # cancelled from outside (the server shutting down) or a failure while sending
-            state.journal.end(record, Outcome.HANG_ABANDONED if record.action == "hang" else Outcome.SERVER_CUT)
+            hang = tally.record.action == "hang"
+            state.journal.decide(tally.record, Outcome.HANG_ABANDONED if hang else Outcome.SERVER_CUT)
             raise
         finally:
-            state.journal.end(record, Outcome.COMPLETED)
-            state.stats.request_finished()
+            tally.finish()
 
-    async def _exchange(self, wire: Wire, receive: Receive, state: ServerState) -> None:
+    async def _exchange(self, wire: Wire, receive: Receive, state: ServerState, tally: Tally) -> None:
         record, journal = wire.record, wire.journal
         try:
             raw = await _read_body(wire.scope, receive, state.config.max_body_bytes)
@@ -123,11 +115,18 @@ class Endpoint:
                 record.rule_id, record.action = selection.rule_id, selection.action.type
         async with anyio.create_task_group() as group:
             group.start_soon(_listen_for_disconnect, receive, wire, action, group.cancel_scope)
-            await self._answer(wire, raw, receive, state, facts, action)
+            await self._answer(wire, raw, receive, state, facts, action, tally)
             group.cancel_scope.cancel()
 
     async def _answer(
-        self, wire: Wire, raw: bytes, receive: Receive, state: ServerState, facts: RequestFacts, action: Action | None
+        self,
+        wire: Wire,
+        raw: bytes,
+        receive: Receive,
+        state: ServerState,
+        facts: RequestFacts,
+        action: Action | None,
+        tally: Tally,
     ) -> None:
         if action is not None and is_connection_fault(action):
             await perform_connection_fault(action, wire, state.stopping)
@@ -143,16 +142,9 @@ class Endpoint:
         shaping = shaping_for(action, state.config.latency, state.latency_rng)
         if _status(reply) >= 400:  # stream faults shape successful replies only; delays apply to all
             shaping = Shaping(ttft=shaping.ttft)
-        if not isinstance(reply, StreamReply):
-            await deliver(reply, wire, shaping)
-            return
-        with wire.journal.lock:
-            wire.record.stream = True
-        state.stats.stream_opened()
-        try:
-            await deliver(reply, wire, shaping)
-        finally:
-            state.stats.stream_closed()
+        if isinstance(reply, StreamReply):
+            tally.stream_opened()
+        await deliver(reply, wire, shaping)
 
     async def _run_handler(self, scope: Scope, raw: bytes, receive: Receive, state: ServerState) -> Reply:
         request = Request(scope, _replay(raw, receive))
@@ -198,23 +190,6 @@ async def _listen_for_disconnect(receive: Receive, wire: Wire, action: Action | 
     outcome = Outcome.HANG_ABANDONED if isinstance(action, HangAction) else Outcome.CLIENT_DISCONNECTED
     wire.journal.client_gone(wire.record, outcome)
     scope.cancel()
-
-
-def _recording(send: Send, record: JournalRecord, journal: Journal) -> Send:
-    """``send`` that notes the status and body bytes in the journal, and the end of a complete response."""
-
-    async def recording_send(message: Message) -> None:
-        if message["type"] == "http.response.start":
-            with journal.lock:
-                record.status = message["status"]
-        await send(message)
-        if message["type"] == "http.response.body":
-            with journal.lock:
-                record.bytes_sent += len(message.get("body", b""))
-            if not message.get("more_body", False):
-                journal.end(record, Outcome.COMPLETED)
-
-    return recording_send
 
 
 def _lenient_json(raw: bytes) -> Any:

@@ -50,13 +50,13 @@ async def perform_connection_fault(action: Action, wire: Wire, stop: StopSignal)
     """Hang, reset or empty. Returns only by being cancelled (the client went away, or the server stopped)."""
     if isinstance(action, HangAction):
         await stop.wait()
-        wire.journal.end(wire.record, Outcome.HANG_ABANDONED)
+        wire.journal.decide(wire.record, Outcome.HANG_ABANDONED)
         try:
             close_connection(wire.scope)
         except ConnectionFault:
             return
     else:
-        wire.journal.end(wire.record, Outcome.SERVER_CUT)
+        wire.journal.decide(wire.record, Outcome.SERVER_CUT)
         if isinstance(action, ResetAction):
             abort_connection(wire.scope)
         else:

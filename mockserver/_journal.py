@@ -1,8 +1,10 @@
 """The request journal: every API request the server saw, how it was answered and how it ended.
 
 A capped ring buffer (``config.journal_size``). The dispatcher fills in a mutable :class:`JournalRecord` while
-the request runs; readers (tests, ``GET /_mock/journal``) get frozen :class:`JournalEntry` snapshots. Writers run
-on the server's event loop and readers on any thread, so both take the journal's lock.
+the request runs, and shows its outcome only once the request is over and its counters are settled (so a reader
+who sees an outcome sees ``stats()`` without that request). Readers (tests, ``GET /_mock/journal``) get frozen
+:class:`JournalEntry` snapshots. Writers run on the server's event loop and readers on any thread, so both take
+the journal's lock.
 """
 
 from __future__ import annotations
@@ -85,6 +87,8 @@ class JournalRecord:
     outcome: Outcome = Outcome.IN_PROGRESS
     ended_at: float | None = None
     disconnect_noticed_at: float | None = None
+    #: how the request ends, decided while it runs and shown (as ``outcome``) once it is over
+    decided: Outcome | None = None
 
     def snapshot(self) -> JournalEntry:
         return JournalEntry(
@@ -133,21 +137,25 @@ class Journal:
                 self._records.append(record)
             return record
 
-    def end(self, record: JournalRecord, outcome: Outcome) -> None:
-        """Settle ``record`` with ``outcome`` unless it already ended."""
+    def decide(self, record: JournalRecord, outcome: Outcome) -> None:
+        """Note how ``record`` ends (the first decision wins); it shows once the request is over (:meth:`end`)."""
         with self._lock:
-            if record.outcome is Outcome.IN_PROGRESS:
-                record.outcome = outcome
-                record.ended_at = self._clock()
+            if record.decided is None:
+                record.decided = outcome
 
     def client_gone(self, record: JournalRecord, outcome: Outcome) -> None:
-        """The server noticed the client had gone: note when, and settle ``record`` unless it already ended."""
+        """The server noticed the client had gone: note when, and decide ``outcome`` unless already decided."""
+        with self._lock:
+            if record.decided is None:
+                record.decided = outcome
+                record.disconnect_noticed_at = self._clock()
+
+    def end(self, record: JournalRecord) -> None:
+        """The request is over, its counters settled: show its outcome (``completed`` unless decided)."""
         with self._lock:
             if record.outcome is Outcome.IN_PROGRESS:
-                now = self._clock()
-                record.disconnect_noticed_at = now
-                record.outcome = outcome
-                record.ended_at = now
+                record.outcome = record.decided or Outcome.COMPLETED
+                record.ended_at = self._clock()
 
     def entries(self) -> list[JournalEntry]:
         with self._lock:

@@ -26,7 +26,9 @@ __all__ = ["MockServer", "bind_socket"]
 def bind_socket(host: str, port: int) -> socket.socket:
     """A listening TCP socket; port 0 picks a free one."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # IPPROTO_TCP explicitly: asyncio turns Nagle off (TCP_NODELAY) only on sockets that say they are TCP;
+    # without it every reply written in two parts waits ~40 ms for the peer's delayed ACK
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))
@@ -159,7 +161,8 @@ class MockServer:
 
         def run() -> None:
             try:
-                asyncio.run(server.serve(sockets=[sock]))
+                # uvicorn's own loop choice (uvloop when installed), as ``mockserver serve`` runs
+                server.run(sockets=[sock])
             except BaseException as exc:  # pragma: no cover - reported to start()
                 failure.append(exc)
             finally:
@@ -187,6 +190,7 @@ class MockServer:
             server.force_exit = True
             thread.join(5)
         self._server = self._thread = None
+        self._port = None
 
     def __enter__(self) -> Self:
         return self.start()

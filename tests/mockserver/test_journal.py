@@ -56,18 +56,31 @@ def test_a_journal_of_size_zero_keeps_nothing() -> None:
     assert journal.entries() == []
 
 
-def test_an_entry_is_settled_once() -> None:
+def test_an_outcome_is_decided_once_and_shown_when_the_request_is_over() -> None:
     ticks = fake_clock()
     journal = Journal(10, clock=lambda: next(ticks))
     record = journal.begin(request_id="req_1", method="POST", path="/v1/chat/completions", query="")
     journal.client_gone(record, Outcome.CLIENT_DISCONNECTED)
-    journal.end(record, Outcome.COMPLETED)
+    journal.decide(record, Outcome.COMPLETED)
     journal.client_gone(record, Outcome.HANG_ABANDONED)
+    (running,) = journal.entries()
+    assert running.outcome == "in_progress"
+    assert running.ended_at is None
+    journal.end(record)
+    journal.end(record)
     (entry,) = journal.entries()
     assert entry.outcome == "client_disconnected"
     assert entry.received_at == 100.0
-    assert entry.disconnect_noticed_at == entry.ended_at == 101.0
-    assert entry.duration == 1.0
+    assert entry.disconnect_noticed_at == 101.0
+    assert entry.ended_at == 102.0
+    assert entry.duration == 2.0
+
+
+def test_an_undecided_request_ends_completed() -> None:
+    journal = Journal(10, clock=lambda: 5.0)
+    record = journal.begin(request_id="req_1", method="GET", path="/", query="")
+    journal.end(record)
+    assert journal.entries()[0].outcome == "completed"
 
 
 def test_entries_are_frozen_snapshots() -> None:
