@@ -18,11 +18,15 @@ import aiohttp
 import httpx
 import openai
 
-__all__ = ["CLIENTS", "StreamOnce", "StreamTiming", "open_stream_client"]
+__all__ = ["CLIENTS", "StreamFailed", "StreamOnce", "StreamTiming", "open_stream_client"]
 
 CLIENTS = ("aiohttp", "httpx", "openai", "openai-aiohttp")
 
 _API_KEY = "sk-bench"
+
+
+class StreamFailed(Exception):
+    """A stream that did not complete: an error status, a transport error, or no events at all."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,7 +39,7 @@ class StreamTiming:
     @classmethod
     def from_arrivals(cls, start: float, arrivals: list[float]) -> StreamTiming:
         if not arrivals:
-            raise RuntimeError("a stream ended without events")
+            raise StreamFailed("a stream ended without events")
         gaps = tuple(later - earlier for earlier, later in itertools.pairwise(arrivals))
         return cls(arrivals[0] - start, gaps)
 
@@ -57,12 +61,15 @@ async def _aiohttp(root: str, concurrency: int) -> AsyncIterator[StreamOnce]:
         async def stream_once(body: dict[str, Any]) -> StreamTiming:
             arrivals: list[float] = []
             start = time.perf_counter()
-            async with session.post(url, json=body) as response:
-                if response.status != 200:
-                    raise RuntimeError(f"stream failed with {response.status}: {await response.text()}")
-                async for line in response.content:
-                    if _is_event(line.decode()):
-                        arrivals.append(time.perf_counter())
+            try:
+                async with session.post(url, json=body) as response:
+                    if response.status != 200:
+                        raise StreamFailed(f"status {response.status}: {await response.text()}")
+                    async for line in response.content:
+                        if _is_event(line.decode()):
+                            arrivals.append(time.perf_counter())
+            except aiohttp.ClientError as exc:
+                raise StreamFailed(f"{type(exc).__name__}: {exc}") from exc
             return StreamTiming.from_arrivals(start, arrivals)
 
         yield stream_once
@@ -78,13 +85,16 @@ async def _httpx(root: str, concurrency: int) -> AsyncIterator[StreamOnce]:
         async def stream_once(body: dict[str, Any]) -> StreamTiming:
             arrivals: list[float] = []
             start = time.perf_counter()
-            async with client.stream("POST", url, json=body) as response:
-                if response.status_code != 200:
-                    await response.aread()
-                    raise RuntimeError(f"stream failed with {response.status_code}: {response.text}")
-                async for line in response.aiter_lines():
-                    if _is_event(line):
-                        arrivals.append(time.perf_counter())
+            try:
+                async with client.stream("POST", url, json=body) as response:
+                    if response.status_code != 200:
+                        await response.aread()
+                        raise StreamFailed(f"status {response.status_code}: {response.text}")
+                    async for line in response.aiter_lines():
+                        if _is_event(line):
+                            arrivals.append(time.perf_counter())
+            except httpx.TransportError as exc:
+                raise StreamFailed(f"{type(exc).__name__}: {exc}") from exc
             return StreamTiming.from_arrivals(start, arrivals)
 
         yield stream_once
@@ -100,10 +110,13 @@ async def _openai(root: str, concurrency: int, *, aiohttp_transport: bool) -> As
         async def stream_once(body: dict[str, Any]) -> StreamTiming:
             arrivals: list[float] = []
             start = time.perf_counter()
-            stream = await client.chat.completions.create(**{**body, "stream": True})
-            async with stream:
-                async for _chunk in stream:
-                    arrivals.append(time.perf_counter())
+            try:
+                stream = await client.chat.completions.create(**{**body, "stream": True})
+                async with stream:
+                    async for _chunk in stream:
+                        arrivals.append(time.perf_counter())
+            except openai.APIError as exc:
+                raise StreamFailed(f"{type(exc).__name__}: {exc}") from exc
             return StreamTiming.from_arrivals(start, arrivals)
 
         yield stream_once

@@ -19,7 +19,7 @@ from typing import Any
 
 from ._result import BenchResult, Column
 from ._stats import summarize
-from ._stream_clients import CLIENTS, StreamOnce, StreamTiming, open_stream_client
+from ._stream_clients import CLIENTS, StreamFailed, StreamOnce, StreamTiming, open_stream_client
 from ._target import add_rule, remove_rule, server_url
 
 __all__ = ["DESCRIPTION", "add_arguments", "parse_levels", "run"]
@@ -34,6 +34,7 @@ COLUMNS = (
     Column("metric", "metric"),
     Column("requested_ms", "requested ms", ".1f"),
     Column("samples", "samples"),
+    Column("failed", "failed streams"),
     Column("baseline_ms", "no-rule median ms", ".2f"),
     Column("median_ms", "median ms", ".2f"),
     Column("median_error_ms", "median err ms", "+.2f"),
@@ -85,27 +86,38 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0, help="seed of the spawned server")
 
 
-async def _run_streams(
-    stream_once: StreamOnce, body: dict[str, Any], count: int, concurrency: int
-) -> list[StreamTiming]:
-    timings: list[StreamTiming] = []
+@dataclass(frozen=True, slots=True)
+class _Wave:
+    timings: list[StreamTiming]
+    #: why the streams that did not complete failed
+    failures: list[str]
+
+
+async def _run_streams(stream_once: StreamOnce, body: dict[str, Any], count: int, concurrency: int) -> _Wave:
+    """``count`` streams, ``concurrency`` at a time; a failed stream is counted, not fatal (unless all fail)."""
+    wave = _Wave([], [])
     tickets = iter(range(count))
 
     async def worker() -> None:
         for _ in tickets:
-            timings.append(await stream_once(body))
+            try:
+                wave.timings.append(await stream_once(body))
+            except StreamFailed as exc:
+                wave.failures.append(str(exc))
 
     async with asyncio.TaskGroup() as group:
         for _ in range(min(concurrency, count)):
             group.create_task(worker())
-    return timings
+    if not wave.timings:
+        raise StreamFailed(f"every stream failed, e.g. {wave.failures[0]}")
+    return wave
 
 
 @dataclass(frozen=True, slots=True)
 class _Level:
     concurrency: int
-    baseline: list[StreamTiming]
-    measured: list[StreamTiming]
+    baseline: _Wave
+    measured: _Wave
     seconds: float
 
 
@@ -142,8 +154,8 @@ def _samples(timings: list[StreamTiming], metric: str) -> list[float]:
 def _rows(level: _Level, ttft: float, itl: float) -> list[dict[str, Any]]:
     rows = []
     for metric, requested in (("ttft", ttft), ("itl", itl)):
-        measured = _samples(level.measured, metric)
-        baseline = _samples(level.baseline, metric)
+        measured = _samples(level.measured.timings, metric)
+        baseline = _samples(level.baseline.timings, metric)
         errors = summarize([value - requested for value in measured])
         rows.append(
             {
@@ -151,6 +163,7 @@ def _rows(level: _Level, ttft: float, itl: float) -> list[dict[str, Any]]:
                 "metric": metric,
                 "requested_ms": requested * 1000,
                 "samples": errors.count,
+                "failed": len(level.measured.failures),
                 "baseline_ms": summarize(baseline).median * 1000 if baseline else None,
                 "median_ms": summarize(measured).median * 1000,
                 "median_error_ms": errors.median * 1000,
@@ -176,6 +189,7 @@ def run(args: argparse.Namespace) -> BenchResult:
         "server": args.url or "spawned",
         "client": args.client,
         "level_seconds": {str(level.concurrency): round(level.seconds, 3) for level in results},
+        "failures": {str(level.concurrency): level.measured.failures + level.baseline.failures for level in results},
         "total_seconds": round(time.perf_counter() - began, 3),
     }
     notes = (

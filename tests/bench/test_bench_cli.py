@@ -14,7 +14,7 @@ import bench.__main__ as entry
 from bench import latency
 from bench._result import BenchResult, Column
 from bench._stats import percentile, summarize
-from bench._stream_clients import StreamTiming
+from bench._stream_clients import StreamFailed, StreamTiming
 from bench._table import format_cell, format_table, render
 
 
@@ -106,8 +106,11 @@ def test_bad_arguments_exit_with_a_message(argv: list[str], problem: str, capsys
 
 def test_latency_rows_from_timings() -> None:
     timings = [StreamTiming(0.105, (0.021, 0.022)), StreamTiming(0.115, (0.020,))]
-    level = latency._Level(concurrency=2, baseline=[StreamTiming(0.004, (0.0001,))], measured=timings, seconds=1.0)
+    baseline = latency._Wave([StreamTiming(0.004, (0.0001,))], [])
+    measured = latency._Wave(timings, ["ReadError: reset"])
+    level = latency._Level(concurrency=2, baseline=baseline, measured=measured, seconds=1.0)
     ttft, itl = latency._rows(level, ttft=0.1, itl=0.02)
+    assert ttft["failed"] == itl["failed"] == 1
     assert ttft["metric"] == "ttft"
     assert ttft["samples"] == 2
     assert ttft["baseline_ms"] == pytest.approx(4.0)
@@ -121,7 +124,7 @@ def test_latency_rows_from_timings() -> None:
 def test_stream_timing_from_arrivals() -> None:
     timing = StreamTiming.from_arrivals(10.0, [10.5, 10.75, 11.0])
     assert timing == StreamTiming(0.5, (0.25, 0.25))
-    with pytest.raises(RuntimeError, match="without events"):
+    with pytest.raises(StreamFailed, match="without events"):
         StreamTiming.from_arrivals(0.0, [])
 
 
