@@ -26,6 +26,7 @@ __all__ = ["BENCHMARKS", "build_parser", "main"]
 #: subcommand -> module (relative to this package)
 BENCHMARKS: Mapping[str, str] = {
     "latency": ".latency",
+    "client_vs_sdk": ".client_vs_sdk",
     "inprocess": ".inprocess",
 }
 

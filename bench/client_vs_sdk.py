@@ -1,0 +1,207 @@
+"""``client_vs_sdk``: our client (httpx and native aiohttp transports) against the official SDK (its default
+transport and its ``DefaultAioHttpClient``), on one mock server in its own process (so its CPU is not counted).
+
+Two measurements per client, each in a fresh event loop after a warm-up:
+
+* non-streamed chat completions, ``concurrency`` in flight at once: requests per second and CPU per request;
+* one long streamed chat completion (a queued canned reply of ``stream_tokens`` words, about one event each):
+  chunks per second and CPU per chunk.
+
+CPU is ``time.process_time()`` of this process only (every thread), so the server's work is not counted. Each
+measurement runs ``rounds`` times and the best round is reported (the one least disturbed by other load).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from ._result import BenchResult, Column
+from ._target import server_url
+
+__all__ = ["CLIENTS", "DESCRIPTION", "Measurement", "add_arguments", "run"]
+
+DESCRIPTION = "our client vs the official SDK, each on httpx and aiohttp: req/s at concurrency, stream chunks/s"
+
+COLUMNS = (
+    Column("client", "client"),
+    Column("transport", "transport"),
+    Column("requests_per_s", "req/s", ".0f"),
+    Column("cpu_ms_per_request", "CPU ms/req", ".3f"),
+    Column("chunks_per_s", "chunks/s", ".0f"),
+    Column("cpu_us_per_chunk", "CPU us/chunk", ".1f"),
+)
+
+_STORY_WORDS = ("once", "upon", "a", "time", "the", "fox", "jumped", "over", "lazy", "dogs")
+_MESSAGES = [{"role": "user", "content": "Tell me a long story."}]
+
+
+#: ours or the SDK's ``AsyncOpenAI``: the benchmark uses ``chat.completions.create`` and ``close`` of either
+_Client = Any
+
+
+def _ours_httpx(base_url: str) -> _Client:
+    from client import AsyncOpenAI
+
+    return AsyncOpenAI(base_url=base_url, api_key="sk-bench", max_retries=0)
+
+
+def _ours_aiohttp(base_url: str) -> _Client:
+    from client import AsyncOpenAI, DefaultAioHttpClient
+
+    return AsyncOpenAI(base_url=base_url, api_key="sk-bench", max_retries=0, http_client=DefaultAioHttpClient())
+
+
+def _sdk_default(base_url: str) -> _Client:
+    import openai
+
+    return openai.AsyncOpenAI(base_url=base_url, api_key="sk-bench", max_retries=0)
+
+
+def _sdk_aiohttp(base_url: str) -> _Client:
+    import openai
+
+    return openai.AsyncOpenAI(
+        base_url=base_url, api_key="sk-bench", max_retries=0, http_client=openai.DefaultAioHttpClient()
+    )
+
+
+#: short name -> (client, transport, factory), in table order
+CLIENTS: dict[str, tuple[str, str, Callable[[str], _Client]]] = {
+    "ours-httpx": ("ours", "HttpxTransport", _ours_httpx),
+    "ours-aiohttp": ("ours", "DefaultAioHttpClient", _ours_aiohttp),
+    "sdk-httpx": ("openai sdk", "default (httpx2)", _sdk_default),
+    "sdk-aiohttp": ("openai sdk", "DefaultAioHttpClient", _sdk_aiohttp),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Measurement:
+    """``count`` units of work (requests or chunks) in ``wall`` seconds, costing ``cpu`` seconds of this process."""
+
+    count: int
+    wall: float
+    cpu: float
+
+    @property
+    def per_second(self) -> float:
+        return self.count / self.wall
+
+    @property
+    def cpu_per_unit(self) -> float:
+        return self.cpu / self.count
+
+
+async def _measured(work: Callable[[], Awaitable[int]]) -> Measurement:
+    wall, cpu = time.perf_counter(), time.process_time()
+    count = await work()
+    return Measurement(count, time.perf_counter() - wall, time.process_time() - cpu)
+
+
+async def _requests(client: _Client, total: int, concurrency: int, max_tokens: int) -> int:
+    tickets = iter(range(total))
+
+    async def worker() -> None:
+        for _ in tickets:
+            completion = await client.chat.completions.create(model="gpt-4o", messages=_MESSAGES, max_tokens=max_tokens)
+            if not completion.choices:
+                raise RuntimeError("a completion without choices")
+
+    async with asyncio.TaskGroup() as group:
+        for _ in range(min(concurrency, total)):
+            group.create_task(worker())
+    return total
+
+
+async def _stream_chunks(client: _Client) -> int:
+    stream = await client.chat.completions.create(model="gpt-4o", messages=_MESSAGES, stream=True)
+    chunks = 0
+    async for _ in stream:
+        chunks += 1
+    return chunks
+
+
+async def _queue_long_reply(root: str, words: int) -> None:
+    """Have the server answer the next completion with ``words`` words (about one token, one chunk, each)."""
+    text = " ".join(_STORY_WORDS[index % len(_STORY_WORDS)] for index in range(words))
+    async with httpx.AsyncClient() as control:
+        response = await control.post(f"{root}/_mock/replies", json=[text])
+        response.raise_for_status()
+
+
+async def _bench_client(factory: Callable[[str], _Client], root: str, args: argparse.Namespace) -> dict[str, Any]:
+    client = factory(f"{root}/v1")
+    try:
+        await _requests(client, args.concurrency, args.concurrency, args.max_tokens)  # warm-up: open the pool
+        requests = [
+            await _measured(lambda: _requests(client, args.requests, args.concurrency, args.max_tokens))
+            for _ in range(args.rounds)
+        ]
+        streams = []
+        for round_number in range(args.rounds + 1):
+            await _queue_long_reply(root, args.stream_tokens)
+            streamed = await _measured(lambda: _stream_chunks(client))
+            if round_number:  # the first stream is a warm-up
+                streams.append(streamed)
+    finally:
+        await client.close()
+    best_requests = min(requests, key=lambda measurement: measurement.wall)
+    best_stream = min(streams, key=lambda measurement: measurement.wall)
+    return {
+        "requests_per_s": best_requests.per_second,
+        "cpu_ms_per_request": best_requests.cpu_per_unit * 1e3,
+        "chunks_per_s": best_stream.per_second,
+        "cpu_us_per_chunk": best_stream.cpu_per_unit * 1e6,
+        "chunks": best_stream.count,
+    }
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {text}")
+    return value
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--concurrency", type=_positive, default=64, help="requests in flight (default: 64)")
+    parser.add_argument("--requests", type=_positive, default=2000, help="requests per round (default: 2000)")
+    parser.add_argument("--max-tokens", type=_positive, default=16, help="tokens per non-streamed reply")
+    parser.add_argument("--stream-tokens", type=_positive, default=5000, help="words (chunks) in the long stream")
+    parser.add_argument("--rounds", type=_positive, default=3, help="rounds per measurement; the best is kept")
+    parser.add_argument("--url", help="bench a running mock server at this URL instead of spawning one")
+    parser.add_argument("--only", choices=sorted(CLIENTS), action="append", help="bench only these (repeatable)")
+
+
+def run(args: argparse.Namespace) -> BenchResult:
+    rows: list[dict[str, Any]] = []
+    began = time.perf_counter()
+    with server_url(args.url) as root:
+        for name, (client, transport, factory) in CLIENTS.items():
+            if args.only and name not in args.only:
+                continue
+            measured = asyncio.run(_bench_client(factory, root, args))
+            rows.append({"name": name, "client": client, "transport": transport, **measured})
+    details = {
+        "concurrency": args.concurrency,
+        "requests_per_round": args.requests,
+        "max_tokens": args.max_tokens,
+        "stream_tokens": args.stream_tokens,
+        "rounds": args.rounds,
+        "chunks_per_stream": {row["name"]: row.pop("chunks") for row in rows},
+        "total_seconds": round(time.perf_counter() - began, 3),
+    }
+    notes = (
+        f"non-streamed: {args.requests} chat completions at concurrency {args.concurrency}, best of {args.rounds};",
+        f"stream: one completion of {args.stream_tokens} words, best of {args.rounds}; CPU: this process only.",
+    )
+    return BenchResult("client_vs_sdk", COLUMNS, tuple(rows), details, notes)
