@@ -8,8 +8,11 @@ lifecycle of each kind so a listing shows a realistic mix. 10,000 items of each 
 
 from __future__ import annotations
 
+import gc
 import random
 import string
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from ._endpoints._fine_tuning_jobs import add_event, job_object
@@ -54,10 +57,24 @@ def prepopulate(state: ServerState) -> None:
         return
     now = state.now()
     ids = _BulkIds(state.ids.token(16))
-    files_by_purpose = _files(state, ids, counts.files, now)
-    _jobs(state, ids, counts.fine_tuning_jobs, now, files_by_purpose.get("fine-tune", []))
-    _batches(state, ids, counts.batches, now, files_by_purpose.get("batch", []))
-    _chat_completions(state, ids, counts.chat_completions, now)
+    with _collector_paused():
+        files_by_purpose = _files(state, ids, counts.files, now)
+        _jobs(state, ids, counts.fine_tuning_jobs, now, files_by_purpose.get("fine-tune", []))
+        _batches(state, ids, counts.batches, now, files_by_purpose.get("batch", []))
+        _chat_completions(state, ids, counts.chat_completions, now)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while building many small dicts that hold no cycles: otherwise it
+    keeps rescanning the growing heap and takes about 40% of the time."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 class _BulkIds:

@@ -37,6 +37,8 @@ class Page:
 class ResourceStore:
     """Objects in creation order. ``page`` walks them oldest-first (``asc``) or newest-first (``desc``)."""
 
+    __slots__ = ("_holes", "_items", "_order", "_position")
+
     def __init__(self) -> None:
         self._items: dict[str, Item] = {}
         #: ids in creation order; ``None`` marks a deleted one until the next compaction
