@@ -3,19 +3,17 @@
 A plain string becomes one user message. Messages (``{"role", "content"}``, with or without ``"type":
 "message"``), ``function_call`` and ``function_call_output`` items are accepted; every item gets an id and a
 ``status`` and string content becomes content parts, which is the shape OpenAI lists input items in. The same
-normalised items form the conversation a later ``previous_response_id`` continues, which is what the prompt
-text and the input-token count are read from.
+normalised items form the conversation (:mod:`._responses_transcript`) a later ``previous_response_id`` continues.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from .._errors import invalid_type, invalid_value, missing_parameter
-from .._tokens import count_message_tokens
 
-__all__ = ["Item", "NewId", "mentions_json", "normalise_input", "prompt_text", "transcript_tokens"]
+__all__ = ["Item", "NewId", "normalise_input"]
 
 Item = dict[str, Any]
 #: draws a fresh id with the given prefix (``"msg_"``, ``"fc_"``...)
@@ -163,52 +161,3 @@ def _optional_id(item: Mapping[str, Any], where: str) -> str | None:
 
 def _unsupported(value: Any, allowed: tuple[str, ...]) -> str:
     return f"Invalid value: '{value}'. Supported values are: " + ", ".join(f"'{choice}'" for choice in allowed) + "."
-
-
-def _texts(items: Iterable[Item]) -> Iterable[str]:
-    for item in items:
-        if item["type"] == "message":
-            for part in item["content"]:
-                text = part.get("text", part.get("refusal"))
-                if isinstance(text, str):
-                    yield text
-        elif item["type"] == "function_call":
-            yield item["arguments"]
-        elif isinstance(item["output"], str):
-            yield item["output"]
-
-
-def prompt_text(transcript: Iterable[Item], instructions: str | None) -> str:
-    """What the reply is about: the text of the last user message (else the instructions, else nothing)."""
-    last = ""
-    for item in transcript:
-        if item["type"] == "message" and item["role"] == "user":
-            last = "".join(_texts([item]))
-    return last or instructions or ""
-
-
-def mentions_json(transcript: Iterable[Item], instructions: str | None) -> bool:
-    """Whether the word "json" appears in the input, which OpenAI requires for ``json_object`` output."""
-    texts = [*_texts(transcript), instructions or ""]
-    return any("json" in text.lower() for text in texts)
-
-
-def transcript_tokens(transcript: Iterable[Item], instructions: str | None) -> int:
-    """Input tokens, counted as the chat API counts the equivalent messages."""
-    messages: list[dict[str, Any]] = [{"role": "system", "content": instructions}] if instructions else []
-    for item in transcript:
-        if item["type"] == "message":
-            messages.append({"role": item["role"], "content": [_chat_part(part) for part in item["content"]]})
-        elif item["type"] == "function_call":
-            call = {"function": {"name": item["name"], "arguments": item["arguments"]}}
-            messages.append({"role": "assistant", "tool_calls": [call]})
-        else:
-            output = item["output"]
-            content = output if isinstance(output, str) else [_chat_part(part) for part in output]
-            messages.append({"role": "tool", "content": content})
-    return count_message_tokens(messages)
-
-
-def _chat_part(part: Item) -> Item:
-    kind = {"input_image": "image_url", "input_file": "file"}.get(part["type"], part["type"])
-    return {**part, "type": kind}

@@ -22,10 +22,11 @@ from .._list_query import ListQuery
 from .._reply import JSONReply, StreamReply
 from .._state import ServerState
 from .._store import ResourceStore
-from ._responses_input import Item, mentions_json, normalise_input, prompt_text, transcript_tokens
+from ._responses_input import Item, normalise_input
 from ._responses_output import build_outcome
 from ._responses_request import ResponsesRequest, parse_request
 from ._responses_stream import stream_reply
+from ._responses_transcript import mentions_json, prompt_text, transcript_tokens
 
 __all__ = ["create_response", "delete_response", "list_input_items", "retrieve_response", "routes"]
 

@@ -56,10 +56,17 @@ async def sdk(server: MockServer, transport: str) -> AsyncIterator[openai.AsyncO
         yield client
 
 
-@pytest.fixture
-def http(server: MockServer) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=server.base_url, headers=AUTH) as client:
+@pytest.fixture(scope="module")
+def http_client(live_server: MockServer) -> Iterator[httpx.Client]:
+    """One plain HTTP client per module (building one costs a TLS context, which adds up)."""
+    with httpx.Client(base_url=live_server.base_url, headers=AUTH) as client:
         yield client
+
+
+@pytest.fixture
+def http(server: MockServer, http_client: httpx.Client) -> httpx.Client:
+    """A plain HTTP client for raw bodies, against a freshly reset server."""
+    return http_client
 
 
 def create(http: httpx.Client, **body: Any) -> dict[str, Any]:
