@@ -126,7 +126,8 @@ def _choice_body(choice: ChatChoice) -> dict[str, Any]:
         ]
     logprobs = None
     if choice.logprobs is not None:
-        logprobs = {"content": list(choice.logprobs), "refusal": None}
+        content = list(choice.logprobs) if generation.text is not None else None
+        logprobs = {"content": content, "refusal": None}
     return {"index": choice.index, "message": message, "logprobs": logprobs, "finish_reason": generation.finish_reason}
 
 
