@@ -9,7 +9,7 @@ from types import TracebackType
 
 from ._exceptions import OpenAIError
 from ._http_client import HttpClientArg, OwnedTransport, open_transport
-from ._platform import platform_headers
+from ._platform import PLATFORM_HEADERS
 from ._request import ClientSettings, Requester
 from ._retry import DEFAULT_MAX_RETRIES, RetryTiming
 from ._sentinels import NOT_GIVEN, NotGiven
@@ -87,7 +87,7 @@ class AsyncOpenAI:
         self._requester = Requester(settings, self._owned.transport, self._owned.is_closed)
 
     def _headers(self) -> dict[str, str]:
-        headers = dict(platform_headers())
+        headers = dict(PLATFORM_HEADERS)
         headers["authorization"] = f"Bearer {self.api_key}"
         if self.organization is not None:
             headers["openai-organization"] = self.organization

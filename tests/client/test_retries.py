@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import pytest
 from client_fakes import FakeResponse, fake_client, json_response, sse_response
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from client import (
     APIConnectionError,
+    APIStatusError,
     APITimeoutError,
     AsyncOpenAI,
     BadRequestError,
@@ -185,3 +188,39 @@ async def test_server_streams_retried_before_the_body(server: MockServer) -> Non
         chunks = [chunk async for chunk in stream]
     assert chunks
     assert rule.call_count == 2
+
+
+_OUTCOMES = st.sampled_from([200, 400, 404, 408, 409, 429, 500, 503, "reset", "timeout"])
+
+
+@settings(max_examples=120, deadline=None)
+@given(outcomes=st.lists(_OUTCOMES, min_size=1, max_size=6), max_retries=st.integers(0, 4))
+async def test_attempts_follow_the_policy_for_any_outcome_sequence(outcomes: list[object], max_retries: int) -> None:
+    replies: list[FakeResponse | Exception] = []
+    for outcome in [*outcomes, 200]:
+        if outcome == "reset":
+            replies.append(TransportError("reset"))
+        elif outcome == "timeout":
+            replies.append(TransportTimeout("slow"))
+        elif outcome == 200:
+            replies.append(json_response(MODELS))
+        else:
+            replies.append(_error(int(str(outcome))))
+    retryable = {408, 409, 429, 500, 503, "reset", "timeout"}
+    expected_attempts = 1
+    for outcome in [*outcomes, 200]:
+        if outcome not in retryable or expected_attempts > max_retries:
+            break
+        expected_attempts += 1
+    api, transport, sleep = fake_client(*replies, max_retries=max_retries)
+    final = [*outcomes, 200][expected_attempts - 1]
+    async with api:
+        if final == 200:
+            await api.models.list()
+        else:
+            with pytest.raises(APIConnectionError if final in {"reset", "timeout"} else APIStatusError):
+                await api.models.list()
+    assert len(transport.requests) == expected_attempts
+    assert len(sleep.delays) == expected_attempts - 1
+    assert [int(r.headers["x-stainless-retry-count"]) for r in transport.requests] == list(range(expected_attempts))
+    assert all(response.closed for response in transport.sent)
