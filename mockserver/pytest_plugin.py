@@ -151,7 +151,10 @@ def mock_openai_respx(
     For httpx-based clients (openai 1.x / 2.x, our ``client`` on httpx) that keep their default base URL; the
     environment gets ``OPENAI_API_KEY`` and loses ``OPENAI_BASE_URL``.
     """
-    import respx
+    try:
+        import respx
+    except ModuleNotFoundError:
+        pytest.fail("the mock_openai_respx fixture needs respx: pip install respx", pytrace=False)
 
     monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
     monkeypatch.setenv("OPENAI_API_KEY", mock_openai_inprocess.api_key)
