@@ -8,7 +8,7 @@ import pytest
 from _chat_sdk import HEADERS, TRANSPORTS, post, sdk_client, stream_chunks
 from openai.types.chat import ChatCompletion
 
-from mockserver import MockServer
+from mockserver import MockServer, Prepopulate, ServerConfig
 
 MESSAGES = [{"role": "system", "content": "Be kind."}, {"role": "user", "content": "Hello!"}]
 
@@ -153,3 +153,16 @@ def test_update_needs_metadata(server: MockServer) -> None:
     response = post(server, f"/chat/completions/{ident}", {})
     assert response.status_code == 400
     assert response.json()["error"]["param"] == "metadata"
+
+
+async def test_prepopulated_completions_list_and_page_like_created_ones() -> None:
+    config = ServerConfig(prepopulate=Prepopulate(chat_completions=25))
+    with MockServer(config) as prepopulated:
+        async with sdk_client(prepopulated, "httpx") as client:
+            created = await client.chat.completions.create(model="gpt-4o", messages=MESSAGES, store=True)  # type: ignore[arg-type]
+            listed = [item async for item in client.chat.completions.list(limit=10)]
+            tagged = [item async for item in client.chat.completions.list(metadata={"index": "3"})]
+    assert len(listed) == 26
+    assert listed[-1].id == created.id
+    assert [item.created for item in listed] == sorted(item.created for item in listed)
+    assert len(tagged) == 1
