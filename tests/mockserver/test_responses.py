@@ -219,6 +219,21 @@ async def test_tool_result_turn_continues_the_conversation(sdk: openai.AsyncOpen
     assert second.usage.input_tokens > first.usage.input_tokens
 
 
+async def test_output_items_can_be_sent_back_as_input(sdk: openai.AsyncOpenAI) -> None:
+    tools: Any = [WEATHER_TOOL]
+    conversation: list[Any] = [{"role": "user", "content": "Ask get_weather about Lima"}]
+    first = await sdk.responses.create(model=MODEL, input=conversation, tools=tools, store=False)
+    [call] = first.output
+    assert call.type == "function_call"
+    conversation += first.output
+    conversation.append({"type": "function_call_output", "call_id": call.call_id, "output": "warm"})
+    second = await sdk.responses.create(model=MODEL, input=conversation, tools=tools)
+    assert [item.type for item in second.output] == ["message"]
+    listed = await sdk.responses.input_items.list(second.id, order="asc")
+    assert [item.type for item in listed.data] == ["message", "function_call", "function_call_output"]
+    assert listed.data[1].id == call.id
+
+
 async def test_unknown_previous_response_is_404(sdk: openai.AsyncOpenAI) -> None:
     with pytest.raises(openai.NotFoundError) as caught:
         await sdk.responses.create(model=MODEL, input="Hi", previous_response_id="resp_missing")
