@@ -8,9 +8,13 @@ written to disk (the bytes live in ``state.file_contents``).
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from starlette.datastructures import FormData, UploadFile
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
 from starlette.routing import BaseRoute, Route
 
 from .._dispatch import Call, Endpoint
@@ -65,8 +69,21 @@ def require_file(state: ServerState, ident: str, *, param: str = "id") -> dict[s
     return item
 
 
+@asynccontextmanager
+async def _multipart(request: Request) -> AsyncIterator[FormData]:
+    """The request's form, closed (with its spooled upload) on exit; unparseable bodies are OpenAI-shaped 400s."""
+    try:
+        form = await request.form(max_files=1, max_fields=16)
+    except HTTPException as exc:
+        raise APIErrorResponse(exc.status_code, f"Could not parse the multipart form: {exc.detail}") from None
+    try:
+        yield form
+    finally:
+        await form.close()
+
+
 async def create_file(call: Call) -> JSONReply:
-    async with call.request.form(max_files=1, max_fields=16) as form:
+    async with _multipart(call.request) as form:
         upload = form.get("file")
         if upload is None:
             raise missing_parameter("file")

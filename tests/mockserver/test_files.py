@@ -237,3 +237,31 @@ def test_bodies_validate_against_the_sdk_type(http: httpx.Client) -> None:
     content = http.get(f"/files/{item['id']}/content")
     assert content.headers["content-type"] == "application/octet-stream"
     assert content.content == JSONL
+
+
+@pytest.mark.parametrize(
+    ("content", "content_type"),
+    [
+        (b"garbage--", "multipart/form-data; boundary=zzz"),
+        (b"--zzz\r\nbroken", "multipart/form-data"),
+    ],
+)
+def test_unparseable_multipart_is_400(http: httpx.Client, content: bytes, content_type: str) -> None:
+    response = http.post("/files", content=content, headers={"Content-Type": content_type})
+    assert response.status_code == 400
+    assert response.json()["error"]["message"].startswith("Could not parse the multipart form: ")
+
+
+def test_two_files_in_one_upload_is_400(http: httpx.Client) -> None:
+    response = http.post("/files", files=[("file", ("a", b"1")), ("file", ("b", b"2"))], data={"purpose": "batch"})
+    assert response.status_code == 400
+    assert response.json()["error"]["type"] == "invalid_request_error"
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(body=st.binary(max_size=300), boundary=st.sampled_from(["zzz", "mockserverboundary", ""]))
+def test_arbitrary_upload_bodies_never_cause_a_5xx(live_server: MockServer, body: bytes, boundary: str) -> None:
+    content_type = f"multipart/form-data; boundary={boundary}" if boundary else "multipart/form-data"
+    response = httpx.post(f"{live_server.base_url}/files", content=body, headers={**AUTH, "Content-Type": content_type})
+    assert 400 <= response.status_code < 500
+    assert set(response.json()["error"]) == {"message", "type", "param", "code"}
