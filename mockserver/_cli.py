@@ -123,6 +123,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     try:
         server.run(sockets=[sock])
+    except KeyboardInterrupt:  # uvicorn re-raises the Ctrl-C it caught, once it has shut down
+        pass
     finally:
         sock.close()
     print("mockserver: stopped", flush=True)
