@@ -16,6 +16,7 @@ from bench._result import BenchResult, Column
 from bench._stats import percentile, summarize
 from bench._stream_clients import StreamFailed, StreamTiming
 from bench._table import format_cell, format_table, render
+from bench._target import server_url
 
 
 def test_table_aligns_numbers_right_and_text_left() -> None:
@@ -170,3 +171,9 @@ def test_main_without_json_writes_nothing(
     assert entry.main(["fake"]) == 0
     assert "wrote" not in capsys.readouterr().out
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:8000", "http://127.0.0.1:8000/", "http://127.0.0.1:8000/v1"])
+def test_a_given_server_url_is_used_as_its_root(url: str) -> None:
+    with server_url(url) as root:
+        assert root == "http://127.0.0.1:8000"
