@@ -16,6 +16,10 @@ bucket starts full. Consequences worth knowing:
   ``rate_limit_exceeded`` of type ``tokens`` saying "Request too large ...", and no retry-after; so do we
   (``retry_after`` is ``math.inf``). The official SDK still retries it with its own backoff, and fails.
 
+Durations in headers and messages are rounded up to a whole millisecond (waiting that long is always enough)
+and written like Go's ``time.Duration`` (``"20ms"``, ``"18.642s"``, ``"6m0s"``), as OpenAI writes them;
+``retry-after`` is whole seconds rounded up, ``retry-after-ms`` whole milliseconds.
+
 Not thread-safe: a limiter belongs to one event loop (the server's), where checks never interleave.
 """
 
