@@ -119,10 +119,11 @@ class Requester:
                 status = response.status_code
                 if status >= 400:
                     retry_headers = response.headers
+                    # read the (small) error body even when retrying, so the connection can be reused
+                    failed = await _read_error(response, request)
                     if can_retry and should_retry(status, retry_headers, timing.now):
-                        await response.aclose()
                         raise _Retry
-                    raise make_status_error(await _read_error(response, request))
+                    raise make_status_error(failed)
                 if stream:
                     return response, request, b""
                 try:
