@@ -7,7 +7,7 @@ import statistics
 
 import pytest
 import yaml
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel, ConfigDict
 
@@ -109,6 +109,7 @@ def test_specs_are_frozen() -> None:
     assert hash(spec) == hash(UniformLatency(low=0.1, high=0.2))
 
 
+@settings(deadline=None)
 @given(specs())
 def test_json_dump_round_trips(spec: FixedLatency | UniformLatency | NormalLatency | LognormalLatency) -> None:
     assert parse_latency(json.loads(json.dumps(spec.model_dump(mode="json")))) == spec
@@ -156,6 +157,7 @@ def test_parse_latency_text_errors_name_the_problem(text: str, problem: str) -> 
     assert repr(text) in str(caught.value)
 
 
+@settings(deadline=None)
 @given(specs())
 def test_format_then_parse_text_round_trips(
     spec: FixedLatency | UniformLatency | NormalLatency | LognormalLatency,
@@ -166,6 +168,7 @@ def test_format_then_parse_text_round_trips(
 # --- sampling ---------------------------------------------------------------------------------------------------
 
 
+@settings(deadline=None)
 @given(specs(), st.integers(min_value=0, max_value=2**32))
 def test_samples_are_finite_non_negative_and_within_bounds(
     spec: FixedLatency | UniformLatency | NormalLatency | LognormalLatency, seed: int
@@ -181,6 +184,7 @@ def test_samples_are_finite_non_negative_and_within_bounds(
             assert spec.low <= value <= spec.high
 
 
+@settings(deadline=None)
 @given(specs(), st.integers(min_value=0, max_value=2**32))
 def test_a_seeded_rng_replays_the_same_delays(
     spec: FixedLatency | UniformLatency | NormalLatency | LognormalLatency, seed: int

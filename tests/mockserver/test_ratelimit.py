@@ -106,6 +106,7 @@ def parse_go_duration(text: str) -> int:
     return sign * int(total)
 
 
+@settings(deadline=None)
 @given(st.integers(min_value=-(2**63), max_value=2**63 - 1))
 def test_go_duration_ns_is_read_back_exactly(nanoseconds: int) -> None:
     text = go_duration_ns(nanoseconds)
