@@ -92,6 +92,8 @@ class GenerationRequest:
     json_schema: dict[str, Any] | None = None
     #: generated text continues the prompt (legacy completions): it starts with a space
     continuation: bool = False
+    #: ``False``: at most one tool call per reply
+    parallel_tool_calls: bool = True
 
 
 def generate(state: ServerState, request: GenerationRequest) -> Generation:
@@ -142,7 +144,7 @@ def _tools_to_call(request: GenerationRequest, rng: random.Random) -> list[ToolS
         return [tool for tool in request.tools if tool.name == choice][:1]
     mentioned = [tool for tool in request.tools if _mentions(request.prompt, tool.name)]
     if mentioned:
-        return mentioned
+        return mentioned if request.parallel_tool_calls else mentioned[:1]
     if choice == "required" or rng.random() < AUTO_TOOL_CALL_CHANCE:
         return [rng.choice(request.tools)]
     return []

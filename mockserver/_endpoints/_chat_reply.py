@@ -100,6 +100,7 @@ def plan_reply(state: ServerState, request: ChatRequest) -> ChatReply:
                 stop=request.stop,
                 tools=request.tools,
                 tool_choice=request.tool_choice,
+                parallel_tool_calls=request.parallel_tool_calls,
                 json_schema=request.json_schema,
             ),
         )

@@ -48,6 +48,7 @@ class ChatRequest:
     top_logprobs: int
     tools: tuple[ToolSpec, ...]
     tool_choice: str
+    parallel_tool_calls: bool
     json_schema: dict[str, Any] | None
     store: bool
     metadata: dict[str, str]
@@ -64,7 +65,7 @@ def parse_chat_request(body: Mapping[str, Any], state: ServerState) -> ChatReque
     optional_int(body, "seed")
     optional_str(body, "user")
     optional_object(body, "logit_bias")
-    optional_bool(body, "parallel_tool_calls")
+    parallel_tool_calls = optional_bool(body, "parallel_tool_calls", default=True)
     stream, include_usage = stream_fields(body)
     logprobs = optional_bool(body, "logprobs")
     top_logprobs = optional_int(body, "top_logprobs", minimum=0, maximum=20)
@@ -97,6 +98,7 @@ def parse_chat_request(body: Mapping[str, Any], state: ServerState) -> ChatReque
         top_logprobs=top_logprobs or 0,
         tools=tools,
         tool_choice=tool_choice,
+        parallel_tool_calls=parallel_tool_calls,
         json_schema=json_schema,
         store=store,
         metadata=metadata,
@@ -133,6 +135,12 @@ def _check_message(message: Any, where: str) -> None:
     if content is None and role != "assistant":
         raise missing_parameter(f"{where}.content")
     if isinstance(content, list):
+        if not content:
+            raise invalid_value(
+                f"{where}.content",
+                f"Invalid '{where}.content': empty array. Expected an array with minimum length 1, "
+                "but got an empty array instead.",
+            )
         for index, part in enumerate(content):
             _check_part(part, f"{where}.content[{index}]")
     elif content is not None and not isinstance(content, str):

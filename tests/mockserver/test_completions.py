@@ -133,6 +133,7 @@ def test_token_array_prompts_are_accepted(server: MockServer) -> None:
         ({"model": MODEL, "prompt": "x", "echo": "yes"}, "echo", "invalid_type"),
         ({"model": MODEL, "prompt": "x", "stop": [1]}, "stop", "invalid_type"),
         ({"model": MODEL, "prompt": "x", "suffix": 3}, "suffix", "invalid_type"),
+        ({"model": MODEL, "prompt": "x", "n": 3, "best_of": 2}, "best_of", "invalid_value"),
     ],
 )
 def test_bad_requests_are_400(server: MockServer, body: Any, param: str, code: str) -> None:

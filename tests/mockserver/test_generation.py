@@ -209,3 +209,8 @@ def test_a_continuation_starts_with_a_space() -> None:
     assert generation.text is not None
     assert generation.text.startswith(" ")
     assert list(generation.pieces) == split_tokens(generation.text)
+
+
+def test_without_parallel_tool_calls_only_one_tool_is_called() -> None:
+    request = _request(prompt="use get_time and get_weather", tools=(WEATHER, CLOCK), parallel_tool_calls=False)
+    assert len(generate(_state(), request).tool_calls) == 1
