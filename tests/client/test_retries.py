@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from client_fakes import FakeResponse, fake_client, json_response, sse_response
+from client_fakes import FakeResponse, VirtualSleep, fake_client, json_response, sse_response
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -16,6 +16,7 @@ from client import (
     InternalServerError,
     RateLimitError,
 )
+from client._retry import RetryTiming
 from client._transport import TransportError, TransportTimeout
 from mockserver import MockServer
 
@@ -224,3 +225,18 @@ async def test_attempts_follow_the_policy_for_any_outcome_sequence(outcomes: lis
     assert len(sleep.delays) == expected_attempts - 1
     assert [int(r.headers["x-stainless-retry-count"]) for r in transport.requests] == list(range(expected_attempts))
     assert all(response.closed for response in transport.sent)
+
+
+async def test_server_hang_times_out_then_the_retry_succeeds(server: MockServer) -> None:
+    rule = server.on(path="/v1/chat/completions").hang().times(1)
+    sleep = VirtualSleep()
+    timing = RetryTiming(sleep=sleep, random=lambda: 0.0)
+    async with AsyncOpenAI(base_url=server.base_url, api_key="sk-test", _retry_timing=timing) as api:
+        completion = await api.chat.completions.create(model="gpt-4o", messages=MESSAGES, timeout=0.2)
+        assert completion.choices[0].message.content
+        server.on(path="/v1/chat/completions").hang()
+        impatient = api.with_options(max_retries=1)
+        with pytest.raises(APITimeoutError):
+            await impatient.chat.completions.create(model="gpt-4o", messages=MESSAGES, timeout=0.05)
+    assert rule.call_count == 1
+    assert sleep.delays == [0.5, 0.5]

@@ -113,7 +113,7 @@ def _expected(events: list[_Event]) -> list[ServerSentEvent]:
     return expected
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(data=st.data(), events=_events)
 def test_any_events_any_chunking_any_line_endings(data: st.DataObject, events: list[_Event]) -> None:
     body = data.draw(_encoded(events))
