@@ -25,6 +25,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter,
 
 __all__ = [
     "FixedLatency",
+    "LatencyDistribution",
     "LatencyProfile",
     "LatencySpec",
     "LognormalLatency",
@@ -93,7 +94,8 @@ class LognormalLatency(_Spec):
         return rng.lognormvariate(math.log(self.median), self.sigma)
 
 
-_Distribution = FixedLatency | UniformLatency | NormalLatency | LognormalLatency
+#: any parsed latency spec
+LatencyDistribution = FixedLatency | UniformLatency | NormalLatency | LognormalLatency
 
 #: the parameter names of each distribution, in the order the CLI syntax takes them
 _PARAMETERS: Mapping[str, tuple[type[_Spec], tuple[str, ...]]] = {
@@ -124,9 +126,9 @@ def _coerce(value: Any) -> Any:
 
 
 #: a latency spec as a pydantic field type: ``ttft: LatencySpec | None = None``
-LatencySpec = Annotated[_Distribution, Field(discriminator="dist"), BeforeValidator(_coerce)]
+LatencySpec = Annotated[LatencyDistribution, Field(discriminator="dist"), BeforeValidator(_coerce)]
 
-_SPEC_ADAPTER: TypeAdapter[_Distribution] = TypeAdapter(LatencySpec)
+_SPEC_ADAPTER: TypeAdapter[LatencyDistribution] = TypeAdapter(LatencySpec)
 
 
 def _describe(exc: ValidationError) -> str:
@@ -138,7 +140,7 @@ def _describe(exc: ValidationError) -> str:
     return "; ".join(problems)
 
 
-def parse_latency(value: Any) -> _Distribution:
+def parse_latency(value: Any) -> LatencyDistribution:
     """A spec from its JSON shape (a number, a mapping with ``dist``, or CLI text); ``ValueError`` names the
     bad field."""
     try:
@@ -147,7 +149,7 @@ def parse_latency(value: Any) -> _Distribution:
         raise ValueError(f"invalid latency: {_describe(exc)}") from None
 
 
-def parse_latency_text(text: str) -> _Distribution:
+def parse_latency_text(text: str) -> LatencyDistribution:
     """A spec from command-line text: ``"0.2"``, ``"fixed:0.2"``, ``"uniform:LOW,HIGH"``,
     ``"normal:MEAN,STDDEV"`` or ``"lognormal:MEDIAN,SIGMA"`` (seconds)."""
     name, colon, rest = text.strip().partition(":")
@@ -176,14 +178,14 @@ def parse_latency_text(text: str) -> _Distribution:
     return _SPEC_ADAPTER.validate_python(spec)
 
 
-def format_latency(spec: _Distribution) -> str:
+def format_latency(spec: LatencyDistribution) -> str:
     """The CLI text of ``spec``; ``parse_latency_text(format_latency(spec)) == spec``."""
     _, names = _PARAMETERS[spec.dist]
     numbers = ",".join(repr(getattr(spec, name)) for name in names)
     return numbers if spec.dist == "fixed" else f"{spec.dist}:{numbers}"
 
 
-def sample(spec: _Distribution, rng: random.Random) -> float:
+def sample(spec: LatencyDistribution, rng: random.Random) -> float:
     """One delay in seconds (>= 0) drawn from ``spec`` with ``rng``."""
     return spec.sample(rng)
 

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict
 
 from mockserver._latency import (
     FixedLatency,
+    LatencyDistribution,
     LatencyProfile,
     LatencySpec,
     LognormalLatency,
@@ -28,7 +29,7 @@ seconds = st.floats(min_value=0, max_value=1e4, allow_nan=False, allow_infinity=
 
 
 @st.composite
-def specs(draw: st.DrawFn) -> FixedLatency | UniformLatency | NormalLatency | LognormalLatency:
+def specs(draw: st.DrawFn) -> LatencyDistribution:
     kind = draw(st.sampled_from(["fixed", "uniform", "normal", "lognormal"]))
     if kind == "fixed":
         return FixedLatency(value=draw(seconds))
@@ -111,7 +112,7 @@ def test_specs_are_frozen() -> None:
 
 @settings(deadline=None)
 @given(specs())
-def test_json_dump_round_trips(spec: FixedLatency | UniformLatency | NormalLatency | LognormalLatency) -> None:
+def test_json_dump_round_trips(spec: LatencyDistribution) -> None:
     assert parse_latency(json.loads(json.dumps(spec.model_dump(mode="json")))) == spec
 
 
@@ -160,7 +161,7 @@ def test_parse_latency_text_errors_name_the_problem(text: str, problem: str) -> 
 @settings(deadline=None)
 @given(specs())
 def test_format_then_parse_text_round_trips(
-    spec: FixedLatency | UniformLatency | NormalLatency | LognormalLatency,
+    spec: LatencyDistribution,
 ) -> None:
     assert parse_latency_text(format_latency(spec)) == spec
 
@@ -170,9 +171,7 @@ def test_format_then_parse_text_round_trips(
 
 @settings(deadline=None)
 @given(specs(), st.integers(min_value=0, max_value=2**32))
-def test_samples_are_finite_non_negative_and_within_bounds(
-    spec: FixedLatency | UniformLatency | NormalLatency | LognormalLatency, seed: int
-) -> None:
+def test_samples_are_finite_non_negative_and_within_bounds(spec: LatencyDistribution, seed: int) -> None:
     rng = random.Random(seed)
     for _ in range(20):
         value = sample(spec, rng)
@@ -186,9 +185,7 @@ def test_samples_are_finite_non_negative_and_within_bounds(
 
 @settings(deadline=None)
 @given(specs(), st.integers(min_value=0, max_value=2**32))
-def test_a_seeded_rng_replays_the_same_delays(
-    spec: FixedLatency | UniformLatency | NormalLatency | LognormalLatency, seed: int
-) -> None:
+def test_a_seeded_rng_replays_the_same_delays(spec: LatencyDistribution, seed: int) -> None:
     rng_a, rng_b = random.Random(seed), random.Random(seed)
     assert [sample(spec, rng_a) for _ in range(10)] == [sample(spec, rng_b) for _ in range(10)]
 
