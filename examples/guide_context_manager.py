@@ -1,0 +1,21 @@
+"""The guide's "Context Manager" example, unchanged but for ``from client import`` and the ``__main__`` guard."""
+
+from __future__ import annotations
+
+import asyncio
+
+from client import AsyncOpenAI
+
+
+async def main():
+    async with AsyncOpenAI() as client:
+        response = await client.chat.completions.create(
+            model="gpt-4",
+            messages=[{"role": "user", "content": "Hello!"}],
+        )
+        print(response.choices[0].message.content)
+    # Client is automatically closed
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
