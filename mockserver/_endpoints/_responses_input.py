@@ -1,10 +1,10 @@
 """The ``input`` of a Responses API request: validated, and normalised into the items ``input_items`` lists.
 
 A plain string becomes one user message. Messages (``{"role", "content"}``, with or without ``"type":
-"message"``), ``function_call`` and ``function_call_output`` items are accepted; every item gets an id and a
-``status`` and string content becomes content parts, which is the shape OpenAI lists input items in. The same
-normalised items form the conversation (:mod:`._responses_transcript`) a later ``previous_response_id`` continues.
-"""
+"message"``), ``function_call``, ``function_call_output`` and (sent back) ``reasoning`` items are accepted;
+every item gets an id and a ``status`` and string content becomes content parts, which is the shape OpenAI
+lists input items in. The same normalised items form the conversation (:mod:`._responses_transcript`) that a
+later ``previous_response_id`` continues."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ Item = dict[str, Any]
 NewId = Callable[[str], str]
 
 _ROLES = ("user", "assistant", "system", "developer")
-_ITEM_TYPES = ("message", "function_call", "function_call_output")
+_ITEM_TYPES = ("message", "function_call", "function_call_output", "reasoning")
 _INPUT_PART_TYPES = ("input_text", "input_image", "input_file")
 _ASSISTANT_PART_TYPES = ("output_text", "refusal")
 _IMAGE_DETAILS = ("low", "high", "auto", "original")
@@ -45,6 +45,8 @@ def _item(item: Any, where: str, new_id: NewId) -> Item:
         raise invalid_value(f"{where}.type", _unsupported(kind, _ITEM_TYPES))
     if kind == "message":
         return _message(item, where, new_id)
+    if kind == "reasoning":
+        return _reasoning(item, where)
     call_id = _text_field(item, "call_id", where)
     if kind == "function_call":
         return {
@@ -71,6 +73,32 @@ def _item(item: Any, where: str, new_id: NewId) -> Item:
         "call_id": call_id,
         "output": output,
     }
+
+
+def _reasoning(item: Mapping[str, Any], where: str) -> Item:
+    """A reasoning item sent back (it must keep the id OpenAI gave it)."""
+    summary = item.get("summary")
+    if not isinstance(summary, list):
+        raise (
+            missing_parameter(f"{where}.summary")
+            if summary is None
+            else invalid_type(f"{where}.summary", "an array", summary)
+        )
+    parts = []
+    for index, part in enumerate(summary):
+        part_where = f"{where}.summary[{index}]"
+        if not isinstance(part, dict):
+            raise invalid_type(part_where, "an object", part)
+        if part.get("type") != "summary_text":
+            raise invalid_value(f"{part_where}.type", _unsupported(part.get("type"), ("summary_text",)))
+        parts.append({"type": "summary_text", "text": _text_field(part, "text", part_where, allow_empty=True)})
+    normalised: Item = {"id": _text_field(item, "id", where), "type": "reasoning", "summary": parts}
+    encrypted = item.get("encrypted_content")
+    if encrypted is not None:
+        if not isinstance(encrypted, str):
+            raise invalid_type(f"{where}.encrypted_content", "a string", encrypted)
+        normalised["encrypted_content"] = encrypted
+    return normalised
 
 
 def _message(item: Mapping[str, Any], where: str, new_id: NewId) -> Item:

@@ -9,6 +9,7 @@ from typing import Any
 
 from .._generation import Generation
 from ._responses_input import Item, NewId
+from ._responses_reasoning import reasoning_item
 from ._responses_request import ResponsesRequest
 
 __all__ = ["ResponseOutcome", "build_outcome", "output_text"]
@@ -26,6 +27,8 @@ class ResponseOutcome:
     input_tokens: int
     output_tokens: int
     incomplete: bool
+    #: of ``output_tokens``, how many were spent thinking
+    reasoning_tokens: int = 0
     #: the message text as the token pieces a stream sends it in
     text_pieces: tuple[str, ...] = ()
 
@@ -56,7 +59,7 @@ class ResponseOutcome:
             "input_tokens": self.input_tokens,
             "input_tokens_details": {"cached_tokens": 0, "cache_write_tokens": 0},
             "output_tokens": self.output_tokens,
-            "output_tokens_details": {"reasoning_tokens": 0},
+            "output_tokens_details": {"reasoning_tokens": self.reasoning_tokens},
             "total_tokens": self.total_tokens,
         }
 
@@ -113,10 +116,13 @@ def build_outcome(
     completed_at: int,
     input_tokens: int,
     new_id: NewId,
+    reasoning_tokens: int = 0,
 ) -> ResponseOutcome:
+    """The response to ``request`` whose answer is ``generation``, after ``reasoning_tokens`` of thinking (a
+    reasoning item comes first when there were any)."""
     incomplete = generation.finish_reason == "length"
     item_status = "incomplete" if incomplete else "completed"
-    output: list[Item] = []
+    output: list[Item] = [reasoning_item(request, new_id("rs_"))] if reasoning_tokens else []
     if generation.text is not None:
         output.append(
             {
@@ -146,8 +152,9 @@ def build_outcome(
         completed_at=completed_at,
         output=tuple(output),
         input_tokens=input_tokens,
-        output_tokens=generation.completion_tokens,
+        output_tokens=generation.completion_tokens + reasoning_tokens,
         incomplete=incomplete,
+        reasoning_tokens=reasoning_tokens,
         text_pieces=generation.pieces,
     )
 

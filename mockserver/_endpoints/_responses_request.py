@@ -2,7 +2,7 @@
 
 Fields keep the form the response object echoes back (``tools``, ``tool_choice``, ``text``, ``reasoning``...),
 already defaulted. Unknown top-level parameters are rejected (``unknown_parameter``) as OpenAI does; documented
-parameters this fake does not act on (``include``, ``prompt_cache_key``...) are accepted and ignored.
+parameters this fake does not act on (``prompt_cache_key``, ``prompt``...) are accepted and ignored.
 Only function tools are supported.
 """
 
@@ -27,7 +27,7 @@ from .._validation import (
     required_str,
 )
 
-__all__ = ["ResponsesRequest", "parse_request"]
+__all__ = ["REASONING_MODEL_PREFIXES", "ResponsesRequest", "is_reasoning_model", "parse_request"]
 
 #: every parameter of the create call (the SDK's ``ResponseCreateParams``, plus ``stream``)
 KNOWN_PARAMETERS = frozenset(
@@ -46,6 +46,7 @@ _NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 _EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh")
 _SUMMARIES = ("auto", "concise", "detailed")
 _SERVICE_TIERS = ("auto", "default", "flex", "scale", "priority")
+REASONING_MODEL_PREFIXES = ("o1", "o3", "o4", "gpt-5")
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +75,8 @@ class ResponsesRequest:
     user: str | None
     safety_identifier: str | None
     prompt_cache_key: str | None
+    #: extra output asked for, e.g. ``reasoning.encrypted_content``
+    include: tuple[str, ...]
     #: canonical bytes of the body without ``stream``/``stream_options``: the content engine's key
     key: bytes
 
@@ -114,7 +117,7 @@ def parse_request(body: dict[str, Any], models: tuple[str, ...]) -> ResponsesReq
         tool_choice="auto",
         parallel_tool_calls=optional_bool(body, "parallel_tool_calls", default=True),
         text=_text(body),
-        reasoning=_reasoning(body),
+        reasoning=_reasoning(body, model),
         truncation=optional_choice(body, "truncation", ("auto", "disabled")) or "disabled",
         metadata=parse_metadata(body) or {},
         previous_response_id=optional_str(body, "previous_response_id"),
@@ -125,9 +128,10 @@ def parse_request(body: dict[str, Any], models: tuple[str, ...]) -> ResponsesReq
         user=optional_str(body, "user"),
         safety_identifier=optional_str(body, "safety_identifier"),
         prompt_cache_key=optional_str(body, "prompt_cache_key"),
+        include=_include(body),
         key=_key(body),
     )
-    _ignored_but_typed(body)
+    optional_object(body, "stream_options")
     if model not in models:
         raise APIErrorResponse(
             404,
@@ -229,10 +233,16 @@ def _text(body: dict[str, Any]) -> dict[str, Any]:
     return {"format": echoed, "verbosity": verbosity}
 
 
-def _reasoning(body: dict[str, Any]) -> dict[str, Any]:
+def is_reasoning_model(model: str) -> bool:
+    """Whether ``model`` thinks before it answers (the o-series and gpt-5 families)."""
+    return model.startswith(REASONING_MODEL_PREFIXES)
+
+
+def _reasoning(body: dict[str, Any], model: str) -> dict[str, Any]:
     reasoning = optional_object(body, "reasoning") or {}
+    effort = optional_choice(*_nested(reasoning, "reasoning", "effort"), _EFFORTS)
     return {
-        "effort": optional_choice(*_nested(reasoning, "reasoning", "effort"), _EFFORTS),
+        "effort": effort or ("medium" if is_reasoning_model(model) else None),
         "summary": optional_choice(*_nested(reasoning, "reasoning", "summary"), _SUMMARIES),
     }
 
@@ -242,12 +252,12 @@ def _service_tier(body: dict[str, Any]) -> str:
     return "default" if tier in (None, "auto") else tier
 
 
-def _ignored_but_typed(body: dict[str, Any]) -> None:
-    for name in ("include",):
-        for index, value in enumerate(optional_list(body, name) or []):
-            if not isinstance(value, str):
-                raise invalid_type(f"{name}[{index}]", "a string", value)
-    optional_object(body, "stream_options")
+def _include(body: dict[str, Any]) -> tuple[str, ...]:
+    include = optional_list(body, "include") or []
+    for index, value in enumerate(include):
+        if not isinstance(value, str):
+            raise invalid_type(f"include[{index}]", "a string", value)
+    return tuple(include)
 
 
 def _nested(holder: dict[str, Any], where: str, name: str) -> tuple[dict[str, Any], str]:

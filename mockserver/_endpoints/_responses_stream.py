@@ -3,10 +3,9 @@
 ``response.created`` and ``response.in_progress`` (the in-progress snapshot), then per output item:
 ``output_item.added``, for a message ``content_part.added``, one ``output_text.delta`` per token piece,
 ``output_text.done`` and ``content_part.done``; for a function call ``function_call_arguments.delta`` pieces and
-``.done``; then ``output_item.done``. The terminal event is ``response.completed`` (or ``response.incomplete``).
-Every payload carries its ``type`` and a ``sequence_number`` counting from 0; frames are ``event: <type>``
-plus ``data: <json>``, with no ``[DONE]``.
-"""
+``.done``; then ``output_item.done`` (a reasoning item without summary is just ``added`` and ``done``). The
+terminal event is ``response.completed`` (or ``response.incomplete``). Every payload carries its ``type`` and a
+``sequence_number`` counting from 0; frames are ``event: <type>`` plus ``data: <json>``, with no ``[DONE]``."""
 
 from __future__ import annotations
 
@@ -41,8 +40,11 @@ def stream_reply(outcome: ResponseOutcome) -> StreamReply:
     for index, item in enumerate(outcome.output):
         if item["type"] == "message":
             _message_events(log, index, item, outcome.text_pieces)
-        else:
+        elif item["type"] == "function_call":
             _function_call_events(log, index, item)
+        else:
+            log.emit("response.output_item.added", output_index=index, item={**item, "summary": []})
+            log.emit("response.output_item.done", output_index=index, item=item)
     terminal = log.emit(f"response.{outcome.status}", response=outcome.body())
     return StreamReply(events=tuple(log.events[:-1]), terminal=(terminal,), tokens=outcome.total_tokens)
 

@@ -1,5 +1,5 @@
 """Reading a Responses conversation (normalised input and output items): what the reply is about, whether it
-asks for JSON, and how many input tokens it costs."""
+asks for JSON, and how many input tokens it costs. Earlier reasoning items are not read and cost nothing."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ def _texts(items: Iterable[Item]) -> Iterable[str]:
                     yield text
         elif item["type"] == "function_call":
             yield item["arguments"]
-        elif isinstance(item["output"], str):
+        elif item["type"] == "function_call_output" and isinstance(item["output"], str):
             yield item["output"]
 
 
@@ -49,7 +49,7 @@ def transcript_tokens(transcript: Iterable[Item], instructions: str | None) -> i
         elif item["type"] == "function_call":
             call = {"function": {"name": item["name"], "arguments": item["arguments"]}}
             messages.append({"role": "assistant", "tool_calls": [call]})
-        else:
+        elif item["type"] == "function_call_output":
             output = item["output"]
             content = output if isinstance(output, str) else [_chat_part(part) for part in output]
             messages.append({"role": "tool", "content": content})

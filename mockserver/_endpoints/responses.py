@@ -24,6 +24,7 @@ from .._state import ServerState
 from .._store import ResourceStore
 from ._responses_input import Item, normalise_input
 from ._responses_output import build_outcome
+from ._responses_reasoning import reasoning_tokens
 from ._responses_request import ResponsesRequest, parse_request
 from ._responses_stream import stream_reply
 from ._responses_transcript import mentions_json, prompt_text, transcript_tokens
@@ -52,7 +53,8 @@ async def create_response(call: Call) -> JSONReply | StreamReply:
             "'json_object'.",
             param="input",
         )
-    generation = generate(state, _generation_request(request, transcript))
+    thinking = reasoning_tokens(request)
+    generation = generate(state, _generation_request(request, transcript, thinking))
     outcome = build_outcome(
         request,
         generation,
@@ -61,6 +63,7 @@ async def create_response(call: Call) -> JSONReply | StreamReply:
         completed_at=state.now(),
         input_tokens=transcript_tokens(transcript, request.instructions),
         new_id=new_id,
+        reasoning_tokens=thinking,
     )
     if request.store:
         state.responses.add(
@@ -91,14 +94,14 @@ def _earlier_turns(state: ServerState, previous_response_id: str | None) -> list
     return transcript
 
 
-def _generation_request(request: ResponsesRequest, transcript: list[Item]) -> GenerationRequest:
+def _generation_request(request: ResponsesRequest, transcript: list[Item], thinking: int) -> GenerationRequest:
     tool_choice = request.generation_tool_choice
     if tool_choice == "auto" and transcript and transcript[-1]["type"] == "function_call_output":
         tool_choice = "none"
     return GenerationRequest(
         prompt=prompt_text(transcript, request.instructions),
         key=request.key,
-        max_tokens=request.max_output_tokens,
+        max_tokens=None if request.max_output_tokens is None else request.max_output_tokens - thinking,
         tools=tuple(ToolSpec(tool["name"], tool["parameters"]) for tool in request.tools),
         tool_choice=tool_choice,
         json_schema=request.json_schema,

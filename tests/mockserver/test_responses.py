@@ -234,6 +234,60 @@ async def test_output_items_can_be_sent_back_as_input(sdk: openai.AsyncOpenAI) -
     assert listed.data[1].id == call.id
 
 
+async def test_reasoning_model_thinks_first(sdk: openai.AsyncOpenAI) -> None:
+    response = await sdk.responses.create(model="o3-mini", input="Why is the sky blue?")
+    assert [item.type for item in response.output] == ["reasoning", "message"]
+    reasoning = response.output[0]
+    assert reasoning.id.startswith("rs_")
+    assert reasoning.summary == []
+    assert response.reasoning is not None
+    assert response.reasoning.effort == "medium"
+    assert response.usage is not None
+    thinking = response.usage.output_tokens_details.reasoning_tokens
+    assert thinking > 0
+    assert response.usage.output_tokens > thinking
+    plain = await sdk.responses.create(model=MODEL, input="Why is the sky blue?")
+    assert [item.type for item in plain.output] == ["message"]
+    assert plain.usage is not None
+    assert plain.usage.output_tokens_details.reasoning_tokens == 0
+
+
+async def test_reasoning_effort_scales_the_thinking(sdk: openai.AsyncOpenAI) -> None:
+    spent = {}
+    for effort in ("none", "minimal", "xhigh"):
+        response = await sdk.responses.create(model="o3-mini", input="Plan a trip.", reasoning={"effort": effort})
+        assert response.usage is not None
+        spent[effort] = response.usage.output_tokens_details.reasoning_tokens
+        assert (response.output[0].type == "reasoning") == (effort != "none")
+    assert spent["none"] == 0
+    assert 0 < spent["minimal"] < spent["xhigh"]
+    capped = await sdk.responses.create(
+        model="o3-mini", input="Plan a trip.", reasoning={"effort": "xhigh"}, max_output_tokens=40
+    )
+    assert capped.usage is not None
+    assert capped.usage.output_tokens_details.reasoning_tokens == 20
+    assert capped.usage.output_tokens <= 40
+
+
+async def test_reasoning_items_can_be_sent_back_statelessly(sdk: openai.AsyncOpenAI) -> None:
+    tools: Any = [WEATHER_TOOL]
+    conversation: list[Any] = [{"role": "user", "content": "Ask get_weather about Quito"}]
+    first = await sdk.responses.create(
+        model="o3-mini", input=conversation, tools=tools, store=False, include=["reasoning.encrypted_content"]
+    )
+    reasoning, call = first.output
+    assert reasoning.type == "reasoning"
+    assert reasoning.encrypted_content
+    assert call.type == "function_call"
+    conversation += first.output
+    conversation.append({"type": "function_call_output", "call_id": call.call_id, "output": "mild"})
+    second = await sdk.responses.create(model="o3-mini", input=conversation, tools=tools)
+    assert [item.type for item in second.output] == ["reasoning", "message"]
+    listed = await sdk.responses.input_items.list(second.id, order="asc")
+    assert [item.type for item in listed.data] == ["message", "reasoning", "function_call", "function_call_output"]
+    assert listed.data[1].id == reasoning.id
+
+
 async def test_unknown_previous_response_is_404(sdk: openai.AsyncOpenAI) -> None:
     with pytest.raises(openai.NotFoundError) as caught:
         await sdk.responses.create(model=MODEL, input="Hi", previous_response_id="resp_missing")
@@ -338,7 +392,13 @@ def test_input_items_validate_as_sdk_items(http: httpx.Client) -> None:
         ({"model": MODEL, "input": 5}, 400, "input", "invalid_type"),
         ({"model": MODEL, "input": [{"role": "robot", "content": "x"}]}, 400, "input[0].role", "invalid_value"),
         ({"model": MODEL, "input": [{"role": "user"}]}, 400, "input[0].content", "missing_required_parameter"),
-        ({"model": MODEL, "input": [{"type": "reasoning"}]}, 400, "input[0].type", "invalid_value"),
+        ({"model": MODEL, "input": [{"type": "computer_call"}]}, 400, "input[0].type", "invalid_value"),
+        (
+            {"model": MODEL, "input": [{"type": "reasoning", "id": "rs_1"}]},
+            400,
+            "input[0].summary",
+            "missing_required_parameter",
+        ),
         (
             {"model": MODEL, "input": [{"role": "assistant", "content": [{"type": "input_text", "text": "x"}]}]},
             400,

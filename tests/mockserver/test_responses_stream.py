@@ -159,6 +159,21 @@ async def test_cut_stream_ends_with_response_incomplete(sdk: openai.AsyncOpenAI,
     assert item_done.item.status == "incomplete"
 
 
+async def test_reasoning_item_streams_before_the_answer(sdk: openai.AsyncOpenAI) -> None:
+    events = [event async for event in await sdk.responses.create(model="o3-mini", input="Think.", stream=True)]
+    placed = [(event.type, event.output_index) for event in events if event.type.startswith("response.output_item")]
+    assert placed == [
+        ("response.output_item.added", 0),
+        ("response.output_item.done", 0),
+        ("response.output_item.added", 1),
+        ("response.output_item.done", 1),
+    ]
+    added = events[2]
+    assert added.type == "response.output_item.added"
+    assert added.item.type == "reasoning"
+    assert all(event.output_index == 1 for event in events if event.type == "response.output_text.delta")
+
+
 async def test_streamed_response_is_stored(sdk: openai.AsyncOpenAI) -> None:
     events = [event async for event in await sdk.responses.create(model=MODEL, input="Keep this.", stream=True)]
     completed = events[-1]
@@ -207,8 +222,9 @@ async def test_stream_reply_puts_only_the_final_event_in_terminal() -> None:
 
 
 REQUESTS = st.fixed_dictionaries(
-    {"input": st.text(min_size=1, max_size=40)},
+    {"input": st.text(min_size=1, max_size=40), "model": st.sampled_from([MODEL, "o3-mini"])},
     optional={
+        "reasoning": st.sampled_from([{"effort": "low"}, {"effort": "none"}, {}]),
         "instructions": st.text(max_size=20),
         "max_output_tokens": st.integers(16, 60),
         "tools": st.just([WEATHER_TOOL]),
@@ -222,7 +238,6 @@ REQUESTS = st.fixed_dictionaries(
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(body=REQUESTS)
 def test_any_stream_ends_in_the_plain_response(server: MockServer, http: httpx.Client, body: dict[str, Any]) -> None:
-    body = {"model": MODEL, **body}
     server.state.reset()
     plain = http.post("/responses", json=body).json()
     server.state.reset()
