@@ -151,3 +151,60 @@ def test_aiohttp_transport_without_aiohttp_says_how_to_install_it() -> None:
     )
     result = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, check=True)
     assert "pip install 'openai-async-harness[aiohttp]'" in result.stdout
+
+
+def chat_request(url: str, text: str) -> TransportRequest:
+    body = {"model": "gpt-4o", "messages": [{"role": "user", "content": text}], "stream": True}
+    headers = {**AUTH, "Content-Type": "application/json"}
+    return TransportRequest("POST", f"{url}/chat/completions", headers, json.dumps(body).encode(), Timeout(read=10))
+
+
+def sse_data(raw: bytes) -> list[str]:
+    return [line.removeprefix("data: ") for line in raw.decode().split("\n") if line.startswith("data: ")]
+
+
+async def test_streams_a_chat_completion(server: MockServer, transport: AsyncTransport) -> None:
+    server.queue_replies("Streams arrive in pieces, one token at a time.")
+    response = await transport.send(chat_request(server.base_url, "Tell me about streams"))
+    assert response.status_code == 200
+    assert response.headers["Content-Type"].startswith("text/event-stream")
+    raw = b"".join([chunk async for chunk in response.aiter_bytes()])
+    await response.aclose()
+    events = sse_data(raw)
+    assert events[-1] == "[DONE]"
+    deltas = [json.loads(event)["choices"][0]["delta"].get("content") for event in events[:-1]]
+    assert "".join(delta for delta in deltas if delta) == "Streams arrive in pieces, one token at a time."
+
+
+async def until(condition: Callable[[], bool], what: str) -> None:
+    """Wait (bounded, generously) for ``condition``, which another thread makes true."""
+    for _ in range(2000):
+        if condition():
+            return
+        await asyncio.sleep(0.005)
+    raise AssertionError(f"still waiting for {what}")
+
+
+async def test_cancelled_streams_are_disconnects_to_the_server(server: MockServer, transport: AsyncTransport) -> None:
+    count = 12
+    server.on(path="/v1/chat/completions").latency(itl=0.01)
+    server.queue_replies(*[" ".join(["word"] * 500)] * count)
+    first_chunks: asyncio.Queue[None] = asyncio.Queue()
+
+    async def read_until_cancelled() -> None:
+        response = await transport.send(chat_request(server.base_url, "Tell me a long story"))
+        try:
+            async for _ in response.aiter_bytes():
+                first_chunks.put_nowait(None)
+        finally:
+            await response.aclose()
+
+    tasks = [asyncio.create_task(read_until_cancelled()) for _ in range(count)]
+    for _ in range(count):
+        await first_chunks.get()
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    await until(lambda: server.stats()["open_streams"] == 0, "the server to see every stream end")
+    outcomes = [entry.outcome for entry in server.journal_for("/v1/chat/completions")]
+    assert outcomes == ["client_disconnected"] * count
