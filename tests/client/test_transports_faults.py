@@ -162,6 +162,12 @@ async def test_refused_connection_is_a_transport_error(transport: AsyncTransport
     assert not isinstance(caught.value, TransportTimeout)
 
 
+@pytest.mark.parametrize("url", ["ftp://127.0.0.1/v1/models", "http://[::1/v1/models", "http:///v1/models"])
+async def test_unusable_url_is_a_transport_error(transport: AsyncTransport, url: str) -> None:
+    with pytest.raises(TransportError):
+        await transport.send(get(url))
+
+
 async def test_garbage_instead_of_http_is_a_transport_error(transport: AsyncTransport) -> None:
     async def garbage(conversation: Conversation) -> None:
         await conversation.read_request()
