@@ -55,6 +55,8 @@ class CannedReply(_Frozen):
 
     content: str | None = None
     tool_calls: tuple[CannedToolCall, ...] = ()
+    #: a text reply as the chunks it streams in (one piece per chunk); when given, the text is their join
+    pieces: tuple[str, ...] | None = None
 
 
 class Prepopulate(_Frozen):

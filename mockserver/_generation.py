@@ -133,6 +133,8 @@ def _from_canned(canned: CannedReply, request: GenerationRequest, rng: random.Ra
             for call in canned.tool_calls
         ]
         return _tool_generation(calls, request.max_tokens)
+    if canned.pieces is not None:
+        return _text_generation(list(canned.pieces), request)
     return _text_generation(split_tokens(canned.content or ""), request)
 
 
