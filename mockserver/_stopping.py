@@ -28,6 +28,12 @@ class StopSignal:
     def stopping(self) -> bool:
         return self._stopping
 
+    @property
+    def waiting(self) -> int:
+        """How many requests are parked on the signal (hangs)."""
+        with self._lock:
+            return len(self._waiters)
+
     def arm(self) -> None:
         """Ready for a (new) run of the server."""
         with self._lock:

@@ -131,6 +131,18 @@ def test_hang_answers_nothing_until_the_client_gives_up(server: MockServer, http
     assert server.stats()["in_flight"] == 0
 
 
+def test_abandoned_hangs_leave_nothing_behind(server: MockServer) -> None:
+    server.on(path="/v1/models").hang()
+    with httpx.Client(base_url=server.url, headers=AUTH, timeout=0.05) as client:
+        for _ in range(10):
+            with pytest.raises(httpx.ReadTimeout):
+                client.get("/v1/models")
+    settle(server)
+    assert [entry.outcome for entry in server.journal] == ["hang_abandoned"] * 10
+    assert server.stats() == {"open_streams": 0, "in_flight": 0, "requests": 10}
+    assert server.state.stopping.waiting == 0
+
+
 def test_reset_aborts_the_connection_before_any_byte(server: MockServer, http: httpx.Client) -> None:
     server.on(path="/v1/models").reset()
     with pytest.raises(httpx.ReadError, match="reset by peer"):
