@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 import pytest
 from client_fakes import CountingTransport, FakeResponse, fake_client
 
-from client import AsyncOpenAI, HttpxTransport
+from client import AsyncOpenAI, DefaultAioHttpClient, HttpxTransport
 from mockserver import MockServer
 
 MESSAGES = [{"role": "user", "content": "hi"}]
@@ -24,8 +24,8 @@ async def _settled(server: MockServer) -> dict[str, int]:
     return server.stats()
 
 
-async def _counting_client(server: MockServer) -> tuple[AsyncOpenAI, CountingTransport]:
-    transport = CountingTransport(HttpxTransport())
+async def _counting_client(server: MockServer, kind: str = "httpx") -> tuple[AsyncOpenAI, CountingTransport]:
+    transport = CountingTransport(DefaultAioHttpClient() if kind == "aiohttp" else HttpxTransport())
     return AsyncOpenAI(base_url=server.base_url, api_key="sk-test", http_client=transport, max_retries=0), transport
 
 
@@ -119,9 +119,10 @@ async def _first_chunk_then_wait(stream: AsyncIterator[object], started: asyncio
         await asyncio.Event().wait()
 
 
-async def test_many_cancelled_streams_leak_nothing(server: MockServer) -> None:
+@pytest.mark.parametrize("kind", ["httpx", "aiohttp"])
+async def test_many_cancelled_streams_leak_nothing(server: MockServer, kind: str) -> None:
     server.on(path="/v1/chat/completions", stream=True).latency(ttft=0.001, itl=0.005)
-    api, transport = await _counting_client(server)
+    api, transport = await _counting_client(server, kind)
     async with api:
         for _ in range(25):
             stream = await api.chat.completions.create(model="gpt-4o", messages=MESSAGES, stream=True)

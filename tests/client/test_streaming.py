@@ -15,6 +15,7 @@ from client import (
     APIResponseValidationError,
     APITimeoutError,
     AsyncOpenAI,
+    DefaultAioHttpClient,
     IncompleteStreamError,
 )
 from client._transport import TransportTimeout
@@ -159,8 +160,10 @@ async def test_break_then_dropping_the_stream_releases_the_connection() -> None:
     assert transport.sent[0].closed
 
 
-async def test_server_stream_error_and_cuts(server: MockServer) -> None:
-    async with AsyncOpenAI(base_url=server.base_url, api_key="sk-test") as api:
+@pytest.mark.parametrize("transport", ["httpx", "aiohttp"])
+async def test_server_stream_error_and_cuts(server: MockServer, transport: str) -> None:
+    http_client = DefaultAioHttpClient() if transport == "aiohttp" else None
+    async with AsyncOpenAI(base_url=server.base_url, api_key="sk-test", http_client=http_client) as api:
         server.on(path="/v1/chat/completions").stream_error(after_events=2, message="kaput").times(1)
         stream = await api.chat.completions.create(model="gpt-4o", messages=MESSAGES, stream=True)
         with pytest.raises(APIError, match="kaput"):
