@@ -1,17 +1,15 @@
 """The Responses API: ``POST /v1/responses`` (plain and streamed), and for stored responses
-``GET /v1/responses/{id}``, ``DELETE /v1/responses/{id}`` and ``GET /v1/responses/{id}/input_items``.
+``GET /v1/responses/{id}``, ``DELETE /v1/responses/{id}`` and ``GET /v1/responses/{id}/input_items``; and
+``POST /v1/responses/input_tokens``.
 
 Content comes from the shared engine (:mod:`mockserver._generation`), keyed by the request without ``stream``,
-so a streamed response carries exactly what the plain one would. ``store`` (on by default) keeps a record in
-``state.responses``: ``{"id", "response", "input_items", "transcript"}``, where ``transcript`` is the whole
-conversation so far (earlier turns, this input, this output), which ``previous_response_id`` continues.
+so a streamed response carries exactly what the plain one would. ``store`` (on by default) keeps a record of
+the response and its conversation (:mod:`._responses_conversation`), which ``previous_response_id`` continues.
 A turn whose newest input item is a ``function_call_output`` is answered in text when ``tool_choice`` is
 ``auto``, as a model answers with the tool's result, so agent loops against the fake end.
 """
 
 from __future__ import annotations
-
-from typing import Any
 
 from starlette.routing import BaseRoute, Route
 
@@ -20,9 +18,10 @@ from .._errors import APIErrorResponse
 from .._generation import GenerationRequest, ToolSpec, generate
 from .._list_query import ListQuery
 from .._reply import JSONReply, StreamReply
-from .._state import ServerState
 from .._store import ResourceStore
+from ._responses_conversation import earlier_turns, id_maker, save_response, stored_response
 from ._responses_input import Item, normalise_input
+from ._responses_input_tokens import count_input_tokens
 from ._responses_output import build_outcome
 from ._responses_reasoning import reasoning_tokens
 from ._responses_request import ResponsesRequest, parse_request
@@ -31,18 +30,12 @@ from ._responses_transcript import mentions_json, prompt_text, transcript_tokens
 
 __all__ = ["create_response", "delete_response", "list_input_items", "retrieve_response", "routes"]
 
-#: OpenAI's response and item ids: a prefix and 48 hex digits
-ID_LENGTH = 48
-
 
 async def create_response(call: Call) -> JSONReply | StreamReply:
     state = call.state
     request = parse_request(call.json_object(), state.config.models)
-
-    def new_id(prefix: str) -> str:
-        return state.ids.hex(prefix, ID_LENGTH)
-
-    earlier = _earlier_turns(state, request.previous_response_id)
+    new_id = id_maker(state)
+    earlier = earlier_turns(state, request.previous_response_id)
     response_id = new_id("resp_")
     items = normalise_input(request.input, new_id)
     transcript = [*earlier, *items]
@@ -66,32 +59,10 @@ async def create_response(call: Call) -> JSONReply | StreamReply:
         reasoning_tokens=thinking,
     )
     if request.store:
-        state.responses.add(
-            {
-                "id": response_id,
-                "response": outcome.body(),
-                "input_items": items,
-                "transcript": [*transcript, *outcome.output],
-            }
-        )
+        save_response(state, outcome.body(), items, [*transcript, *outcome.output])
     if request.stream:
         return stream_reply(outcome)
     return JSONReply(outcome.body(), tokens=outcome.total_tokens)
-
-
-def _earlier_turns(state: ServerState, previous_response_id: str | None) -> list[Item]:
-    if previous_response_id is None:
-        return []
-    record = state.responses.get(previous_response_id)
-    if record is None:
-        raise APIErrorResponse(
-            404,
-            f"Previous response with id '{previous_response_id}' not found.",
-            param="previous_response_id",
-            code="previous_response_not_found",
-        )
-    transcript: list[Item] = record["transcript"]
-    return transcript
 
 
 def _generation_request(request: ResponsesRequest, transcript: list[Item], thinking: int) -> GenerationRequest:
@@ -108,26 +79,19 @@ def _generation_request(request: ResponsesRequest, transcript: list[Item], think
     )
 
 
-def _stored(state: ServerState, response_id: str) -> dict[str, Any]:
-    record = state.responses.get(response_id)
-    if record is None:
-        raise APIErrorResponse(404, f"Response with id '{response_id}' not found.", param="response_id")
-    return record
-
-
 async def retrieve_response(call: Call) -> JSONReply:
-    return JSONReply(_stored(call.state, call.path_params["response_id"])["response"])
+    return JSONReply(stored_response(call.state, call.path_params["response_id"])["response"])
 
 
 async def delete_response(call: Call) -> JSONReply:
     response_id = call.path_params["response_id"]
-    _stored(call.state, response_id)
+    stored_response(call.state, response_id)
     call.state.responses.delete(response_id)
     return JSONReply({"id": response_id, "object": "response.deleted", "deleted": True})
 
 
 async def list_input_items(call: Call) -> JSONReply:
-    record = _stored(call.state, call.path_params["response_id"])
+    record = stored_response(call.state, call.path_params["response_id"])
     query = ListQuery.parse(call.request.query_params, default_limit=20, max_limit=100, default_order="desc")
     items = ResourceStore()
     for item in record["input_items"]:
@@ -139,6 +103,7 @@ async def list_input_items(call: Call) -> JSONReply:
 def routes() -> list[BaseRoute]:
     return [
         Route("/v1/responses", Endpoint(create_response), methods=["POST"]),
+        Route("/v1/responses/input_tokens", Endpoint(count_input_tokens), methods=["POST"]),
         Route("/v1/responses/{response_id}", Endpoint(retrieve_response, json_body=False), methods=["GET"]),
         Route("/v1/responses/{response_id}", Endpoint(delete_response, json_body=False), methods=["DELETE"]),
         Route("/v1/responses/{response_id}/input_items", Endpoint(list_input_items, json_body=False), methods=["GET"]),

@@ -288,6 +288,26 @@ async def test_reasoning_items_can_be_sent_back_statelessly(sdk: openai.AsyncOpe
     assert listed.data[1].id == reasoning.id
 
 
+async def test_input_token_count_matches_the_usage(sdk: openai.AsyncOpenAI) -> None:
+    conversation: Any = [{"role": "user", "content": "Count these words, please."}]
+    created = await sdk.responses.create(model=MODEL, input=conversation, instructions="Be exact.")
+    counted = await sdk.responses.input_tokens.count(model=MODEL, input=conversation, instructions="Be exact.")
+    assert counted.object == "response.input_tokens"
+    assert created.usage is not None
+    assert counted.input_tokens == created.usage.input_tokens
+    follow_up: Any = [{"role": "user", "content": "And now?"}]
+    continued = await sdk.responses.create(model=MODEL, input=follow_up, previous_response_id=created.id)
+    counted_again = await sdk.responses.input_tokens.count(input=follow_up, previous_response_id=created.id)
+    assert continued.usage is not None
+    assert counted_again.input_tokens == continued.usage.input_tokens
+
+
+def test_input_token_count_rejects_create_only_parameters(http: httpx.Client) -> None:
+    response = http.post("/responses/input_tokens", json={"input": "x", "stream": True})
+    assert response.status_code == 400
+    assert response.json()["error"]["param"] == "stream"
+
+
 async def test_unknown_previous_response_is_404(sdk: openai.AsyncOpenAI) -> None:
     with pytest.raises(openai.NotFoundError) as caught:
         await sdk.responses.create(model=MODEL, input="Hi", previous_response_id="resp_missing")
