@@ -8,6 +8,8 @@ from typing import Any
 import httpx
 import openai
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from openai.types import Batch
 
 from mockserver import MockServer, Prepopulate, ServerConfig
@@ -200,3 +202,47 @@ async def test_finished_prepopulated_batches_cannot_be_cancelled() -> None:
                 with pytest.raises(openai.BadRequestError):
                     await client.batches.cancel(by_status[status].id)
             assert (await client.batches.cancel(by_status["in_progress"].id)).status == "cancelling"
+
+
+@pytest.fixture(scope="module")
+def shared_http(live_server: MockServer) -> Iterator[httpx.Client]:
+    """One client for every hypothesis example (building an httpx client per example costs more than the test)."""
+    with httpx.Client(base_url=live_server.base_url, headers=AUTH) as client:
+        yield client
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-5, 5) | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3),
+    max_leaves=6,
+)
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    fields=st.fixed_dictionaries(
+        {},
+        optional={
+            "endpoint": st.sampled_from(["/v1/chat/completions", "/v1/embeddings", "/v1/nope"]) | json_values,
+            "completion_window": st.sampled_from(["24h", "48h"]) | json_values,
+            "metadata": st.dictionaries(st.text(max_size=70), st.text(max_size=600), max_size=17) | json_values,
+            "output_expires_after": json_values,
+        },
+    ),
+    input_file=st.sampled_from(["uploaded", "missing", "wrong purpose"]),
+    content=st.binary(max_size=200),
+)
+def test_any_create_body_is_a_batch_or_an_openai_shaped_4xx(
+    shared_http: httpx.Client, fields: dict[str, Any], input_file: str, content: bytes
+) -> None:
+    purpose = "fine-tune" if input_file == "wrong purpose" else "batch"
+    upload = shared_http.post("/files", files={"file": ("in.jsonl", content)}, data={"purpose": purpose}).json()
+    body = {"input_file_id": "file-missing" if input_file == "missing" else upload["id"], **fields}
+    response = shared_http.post("/batches", json=body)
+    if response.status_code == 200:
+        batch = Batch.model_validate(response.json())
+        assert batch.request_counts is not None
+        assert batch.request_counts.total == len([line for line in content.splitlines() if line.strip()])
+    else:
+        assert response.status_code in (400, 404), response.text
+        assert set(response.json()["error"]) == {"message", "type", "param", "code"}

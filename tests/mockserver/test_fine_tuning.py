@@ -8,6 +8,8 @@ from typing import Any
 import httpx
 import openai
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from openai.types.fine_tuning import FineTuningJob, FineTuningJobEvent
 
 from mockserver import MockServer
@@ -252,3 +254,91 @@ def test_bad_limits_are_400(http: httpx.Client, limit: str) -> None:
     response = http.get("/fine_tuning/jobs", params={"limit": limit})
     assert response.status_code == 400
     assert response.json()["error"]["param"] == "limit"
+
+
+def test_integrations_are_checked_and_reported(http: httpx.Client) -> None:
+    wandb = {"type": "wandb", "wandb": {"project": "p", "tags": ["a"]}}
+    body = {"model": "gpt-4o-mini", "training_file": upload(http), "integrations": [wandb]}
+    job = http.post("/fine_tuning/jobs", json=body).json()
+    integration = FineTuningJob.model_validate(job).integrations
+    assert integration is not None
+    assert (integration[0].wandb.project, integration[0].wandb.tags) == ("p", ["a"])
+    bad = http.post("/fine_tuning/jobs", json={**body, "integrations": [{"type": "slack"}]})
+    assert bad.status_code == 400
+    assert bad.json()["error"]["param"] == "integrations[0].type"
+
+
+def test_reinforcement_needs_a_grader(http: httpx.Client) -> None:
+    body = {"model": "gpt-4o-mini", "training_file": upload(http), "method": {"type": "reinforcement"}}
+    response = http.post("/fine_tuning/jobs", json=body)
+    assert response.status_code == 400
+    assert response.json()["error"]["param"] == "method.reinforcement.grader"
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-5, 300) | st.floats(-2, 20, allow_nan=False) | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3),
+    max_leaves=8,
+)
+hyperparameter_values = st.one_of(
+    st.just("auto"), st.integers(-1, 300), st.floats(-1, 20, allow_nan=False), json_values
+)
+
+
+def hyperparameters_of(*names: str) -> st.SearchStrategy[dict[str, Any]]:
+    return st.dictionaries(st.sampled_from(names), hyperparameter_values)
+
+
+def method_settings(*names: str) -> st.SearchStrategy[dict[str, Any]]:
+    return st.fixed_dictionaries({}, optional={"hyperparameters": hyperparameters_of(*names)})
+
+
+create_fields = st.fixed_dictionaries(
+    {},
+    optional={
+        "model": st.sampled_from(["gpt-4o-mini", "gpt-4o-mini-2024-07-18", "ft:gpt-4o:x::y", "nope"]) | json_values,
+        "suffix": st.text(max_size=70) | json_values,
+        "seed": st.integers(-3, 2**31 + 3) | json_values,
+        "metadata": st.dictionaries(st.text(max_size=70), st.text(max_size=10) | json_values, max_size=18)
+        | json_values,
+        "hyperparameters": hyperparameters_of("batch_size", "learning_rate_multiplier", "n_epochs") | json_values,
+        "method": st.fixed_dictionaries(
+            {"type": st.sampled_from(["supervised", "dpo", "reinforcement", "other"])},
+            optional={"supervised": method_settings("n_epochs"), "dpo": method_settings("beta", "batch_size")},
+        )
+        | json_values,
+        "integrations": st.lists(
+            st.fixed_dictionaries({"type": st.just("wandb"), "wandb": st.fixed_dictionaries({"project": st.text()})})
+            | json_values,
+            max_size=2,
+        )
+        | json_values,
+        "validation_file": st.just("file-unknown") | json_values,
+    },
+)
+
+
+@pytest.fixture(scope="module")
+def shared_http(live_server: MockServer) -> Iterator[httpx.Client]:
+    """One client for every hypothesis example (building an httpx client per example costs more than the test)."""
+    with httpx.Client(base_url=live_server.base_url, headers=AUTH) as client:
+        yield client
+
+
+@settings(max_examples=60, deadline=None)
+@given(fields=create_fields, drop_training_file=st.booleans())
+def test_any_create_body_is_a_job_or_an_openai_shaped_4xx(
+    shared_http: httpx.Client, fields: dict[str, Any], drop_training_file: bool
+) -> None:
+    body = {"model": "gpt-4o-mini", **fields}
+    if not drop_training_file:
+        body["training_file"] = upload(shared_http)
+    response = shared_http.post("/fine_tuning/jobs", json=body)
+    if response.status_code == 200:
+        job = FineTuningJob.model_validate(response.json())
+        assert job.status == "validating_files"
+    else:
+        assert response.status_code == 400, response.text
+        error = response.json()["error"]
+        assert set(error) == {"message", "type", "param", "code"}
+        assert error["type"] == "invalid_request_error"
