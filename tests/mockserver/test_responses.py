@@ -14,7 +14,7 @@ import pydantic
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from openai.types.responses import Response, ResponseItem
+from openai.types.responses import InputTokenCountResponse, Response, ResponseItem
 
 from mockserver import MockServer
 
@@ -516,12 +516,14 @@ BODIES = st.fixed_dictionaries(
 
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(body=BODIES | JSON_VALUES)
-def test_arbitrary_bodies_never_cause_a_server_error(http: httpx.Client, body: Any) -> None:
-    response = http.post("/responses", json=body)
+@given(body=BODIES | JSON_VALUES, path=st.sampled_from(["/responses", "/responses/input_tokens"]))
+def test_arbitrary_bodies_never_cause_a_server_error(http: httpx.Client, body: Any, path: str) -> None:
+    response = http.post(path, json=body)
     assert response.status_code in (200, 400, 404), response.text
     if response.status_code != 200:
         assert set(response.json()["error"]) == {"message", "type", "param", "code"}
+    elif path.endswith("input_tokens"):
+        InputTokenCountResponse.model_validate(response.json())
     elif response.headers["content-type"].startswith("application/json"):
         Response.model_validate(response.json())
     else:
