@@ -131,11 +131,11 @@ class Endpoint:
         if action is not None and is_connection_fault(action):
             await perform_connection_fault(action, wire, state.stopping)
             return
+        estimate = estimate_tokens(facts.body)
         reply: Reply | None = answer_early(action, facts.model)
         if reply is None:
-            reply = _rate_limited(wire, state, facts)
+            reply = _rate_limited(wire, state, facts.model, estimate)
         if reply is None:
-            estimate = estimate_tokens(facts.body)
             reply = reshape(action, await self._run_handler(wire.scope, raw, receive, state))
             if state.rate_limiter is not None and not isinstance(reply, BytesReply):
                 state.rate_limiter.record(reply.tokens, estimate)
@@ -158,12 +158,12 @@ class Endpoint:
             return JSONReply(error_body(SERVER_ERROR_MESSAGE, type="server_error"), 500)
 
 
-def _rate_limited(wire: Wire, state: ServerState, facts: RequestFacts) -> Reply | None:
+def _rate_limited(wire: Wire, state: ServerState, model: str | None, estimate: int) -> Reply | None:
     """A 429 when the request does not fit the configured rate limits (it uses them up otherwise)."""
     limiter = state.rate_limiter
     if limiter is None:
         return None
-    decision = limiter.check(estimate_tokens(facts.body), model=facts.model or "gpt-4o")
+    decision = limiter.check(estimate, model=model or "gpt-4o")
     if decision.allowed:
         return None
     with wire.journal.lock:
