@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .._generation import Generation
+from .._tokens import count_tokens
 from ._responses_input import Item, NewId
 from ._responses_reasoning import reasoning_item
 from ._responses_request import ResponsesRequest
@@ -134,6 +135,8 @@ def build_outcome(
             }
         )
     calls = generation.tool_calls if request.parallel_tool_calls else generation.tool_calls[:1]
+    # calls the model would not have made (parallel_tool_calls false) cost nothing
+    unmade = sum(count_tokens(call.name) + count_tokens(call.arguments) for call in generation.tool_calls[len(calls) :])
     for call in calls:
         output.append(
             {
@@ -152,7 +155,7 @@ def build_outcome(
         completed_at=completed_at,
         output=tuple(output),
         input_tokens=input_tokens,
-        output_tokens=generation.completion_tokens + reasoning_tokens,
+        output_tokens=generation.completion_tokens - unmade + reasoning_tokens,
         incomplete=incomplete,
         reasoning_tokens=reasoning_tokens,
         text_pieces=generation.pieces,

@@ -198,6 +198,9 @@ async def test_parallel_tool_calls_false_keeps_one_call(sdk: openai.AsyncOpenAI)
     )
     assert [getattr(item, "name", None) for item in single.output] == ["get_weather"]
     assert single.parallel_tool_calls is False
+    assert both.usage is not None
+    assert single.usage is not None
+    assert 0 < single.usage.output_tokens < both.usage.output_tokens
 
 
 async def test_tool_result_turn_continues_the_conversation(sdk: openai.AsyncOpenAI) -> None:
