@@ -81,6 +81,13 @@ async def test_upload_retrieve_content_delete(sdk: openai.AsyncOpenAI, server: M
     }
 
 
+async def test_plain_bytes_upload_gets_a_fallback_name(sdk: openai.AsyncOpenAI) -> None:
+    uploaded = await sdk.files.create(file=b"just bytes", purpose="user_data")
+    assert uploaded.filename == "upload"
+    assert uploaded.bytes == len(b"just bytes")
+    assert (await sdk.files.content(uploaded.id)).content == b"just bytes"
+
+
 async def test_unknown_file_is_404_everywhere(sdk: openai.AsyncOpenAI) -> None:
     with pytest.raises(openai.NotFoundError):
         await sdk.files.retrieve("file-nope")

@@ -181,3 +181,15 @@ async def test_first_page_is_awaitable_and_links_to_the_next(prepopulated: MockS
     assert third.has_more is False
     assert not third.has_next_page()
     assert {job.id for job in first.data}.isdisjoint(job.id for job in second.data)
+
+
+async def test_breaking_out_early_stops_fetching(prepopulated: MockServer, transport: str) -> None:
+    prepopulated.reset()
+    async with open_client(prepopulated, transport) as client:
+        taken = []
+        async for job in client.fine_tuning.jobs.list(limit=10):
+            taken.append(job.id)
+            if len(taken) == 15:
+                break
+    assert len(taken) == 15
+    assert len(prepopulated.journal_for(path="/v1/fine_tuning/jobs", method="GET")) == 2
