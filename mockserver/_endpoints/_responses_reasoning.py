@@ -19,7 +19,7 @@ __all__ = ["ENCRYPTED_CONTENT", "reasoning_item", "reasoning_tokens"]
 
 ENCRYPTED_CONTENT = "reasoning.encrypted_content"
 #: how many times the base count each effort spends
-_EFFORT_SCALE = {"none": 0, "minimal": 1, "low": 2, "medium": 4, "high": 8, "xhigh": 12}
+_EFFORT_SCALE = {"none": 0, "minimal": 1, "low": 2, "medium": 4, "high": 8, "xhigh": 12, "max": 16}
 
 
 def reasoning_tokens(request: ResponsesRequest) -> int:

@@ -43,7 +43,7 @@ KNOWN_PARAMETERS = frozenset(
 #: OpenAI's floor for ``max_output_tokens``
 MIN_OUTPUT_TOKENS = 16
 _NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
-_EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh")
+_EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh", "max")
 _SUMMARIES = ("auto", "concise", "detailed")
 _SERVICE_TIERS = ("auto", "default", "flex", "scale", "priority")
 REASONING_MODEL_PREFIXES = ("o1", "o3", "o4", "gpt-5")
@@ -51,6 +51,8 @@ REASONING_MODEL_PREFIXES = ("o1", "o3", "o4", "gpt-5")
 
 @dataclass(frozen=True, slots=True)
 class ResponsesRequest:
+    """A valid create request, with every optional field defaulted as OpenAI defaults it."""
+
     model: str
     #: the raw ``input`` (normalised into items by the handler, which owns the id generator)
     input: Any
