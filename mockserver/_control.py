@@ -58,10 +58,7 @@ async def list_rules(request: Request) -> Response:
 
 
 async def clear_rules(request: Request) -> Response:
-    engine = _state(request).rules
-    count = len(engine.rules())
-    engine.clear()
-    return _json({"deleted": count})
+    return _json({"deleted": _state(request).rules.clear()})
 
 
 async def delete_rule(request: Request) -> Response:

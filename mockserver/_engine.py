@@ -143,9 +143,12 @@ class RuleEngine:
             self._slots = [slot for slot in self._slots if slot.id != rule_id]
             return len(self._slots) != before
 
-    def clear(self) -> None:
+    def clear(self) -> int:
+        """Remove every rule; returns how many there were."""
         with self._lock:
+            count = len(self._slots)
             self._slots = []
+            return count
 
     def update(self, rule_id: str, *, times: int | None = None, probability: float | None = None) -> None:
         """Change the count (from now on) or probability of a registered rule."""

@@ -19,13 +19,14 @@ from ._engine import RuleEngine
 from ._journal import JournalEntry
 from ._rules import Action, Match, PassAction, Rule, parse_action
 
-__all__ = ["Outcome", "RuleBuilder", "ScriptedRule", "as_action"]
+__all__ = ["RuleBuilder", "ScriptedRule", "Step", "as_action"]
 
-#: a step in a sequence: an action value, its JSON shape, an HTTP status, or ``"ok"``/``None`` for the real reply
-Outcome = Action | dict[str, Any] | int | str | None
+#: a step in a sequence of outcomes: an action value, its JSON shape, an HTTP status, or ``"ok"``/``None`` for
+#: the real reply
+Step = Action | dict[str, Any] | int | str | None
 
 
-def as_action(outcome: Outcome) -> Action:
+def as_action(outcome: Step) -> Action:
     if outcome is None or outcome == faults.OK:
         return PassAction()
     if isinstance(outcome, bool):
@@ -102,13 +103,13 @@ class RuleBuilder:
         self._probability = chance
         return self
 
-    def then(self, outcome: Outcome) -> ScriptedRule:
+    def then(self, outcome: Step) -> ScriptedRule:
         """Register the rule with ``outcome`` as its action."""
         rule = Rule(match=self._match, action=as_action(outcome), times=self._times, probability=self._probability)
         (rule_id,) = self._engine.add([rule])
         return ScriptedRule(rule_id, self._engine, self._journal)
 
-    def sequence(self, outcomes: Iterable[Outcome]) -> list[ScriptedRule]:
+    def sequence(self, outcomes: Iterable[Step]) -> list[ScriptedRule]:
         """One outcome per matching request, in order (``"ok"`` = the real reply); after the last, requests are
         answered normally again."""
         rules = [
