@@ -5,6 +5,8 @@ from __future__ import annotations
 import threading
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mockserver._engine import RequestFacts, RuleEngine
 from mockserver._fault_header import parse_fault_header
@@ -13,6 +15,7 @@ from mockserver._rules import (
     DisconnectAction,
     HangAction,
     LatencyAction,
+    Match,
     RateLimitAction,
     Rule,
     RuleError,
@@ -280,3 +283,36 @@ def test_fault_header_short_forms(header: str, action: object) -> None:
 def test_bad_fault_headers_are_refused(header: str, named: str) -> None:
     with pytest.raises(RuleError, match=named):
         parse_fault_header(header)
+
+
+# -- a property: the registry agrees with a plain model of "first live match wins" --------------------------
+
+PATHS = ("/v1/models", CHAT)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    rules=st.lists(
+        st.tuples(st.sampled_from((None, *PATHS)), st.one_of(st.none(), st.integers(1, 3))), min_size=1, max_size=6
+    ),
+    requests=st.lists(st.sampled_from(PATHS), max_size=20),
+)
+def test_the_first_live_matching_rule_fires(rules: list[tuple[str | None, int | None]], requests: list[str]) -> None:
+    engine = RuleEngine()
+    ids = engine.add(Rule(match=Match(path=path), action=HangAction(), times=times) for path, times in rules)
+    remaining = [times for _, times in rules]
+    for path in requests:
+        expected = next(
+            (
+                ids[index]
+                for index, (rule_path, _) in enumerate(rules)
+                if remaining[index] != 0 and rule_path in (None, path)
+            ),
+            None,
+        )
+        if expected is not None:
+            index = ids.index(expected)
+            remaining[index] = None if remaining[index] is None else remaining[index] - 1
+        selection = engine.select(facts(path))
+        assert (selection.rule_id if selection else None) == expected
+    assert [active.remaining for active in engine.rules()] == remaining
