@@ -19,6 +19,7 @@ from ._journal import Journal, JournalRecord, Outcome
 from ._json import dumps
 from ._reply import JSONReply, Reply, StreamReply
 from ._sse import SSEEvent, json_event
+from ._stopping import StopSignal
 
 __all__ = ["SSE_MEDIA_TYPE", "Shaping", "StreamError", "Wire", "deliver", "stream_headers"]
 
@@ -56,18 +57,30 @@ class Shaping:
 
 @dataclass(frozen=True, slots=True)
 class Wire:
-    """Where a reply goes: the request's scope (for the transport), ``send``, and its journal record."""
+    """Where a reply goes: the request's scope (for the transport), ``send``, its journal record, and the
+    server's stop signal."""
 
     scope: Scope
     send: Send
     record: JournalRecord
     journal: Journal
+    stopping: StopSignal
 
     async def cut(self) -> None:
         """Close the connection mid-response and wait to be cancelled by the disconnect listener."""
         self.journal.decide(self.record, Outcome.SERVER_CUT)
         close_connection(self.scope)
         await anyio.sleep_forever()
+
+    async def pause(self, seconds: float) -> None:
+        """Wait ``seconds``, unless the server stops first: then cut the connection rather than hold up the
+        shutdown."""
+        stopped = False
+        with anyio.move_on_after(seconds):
+            await self.stopping.wait()
+            stopped = True
+        if stopped:
+            await self.cut()
 
 
 def stream_headers(extra: dict[str, str]) -> list[tuple[bytes, bytes]]:
@@ -81,7 +94,7 @@ def _encode_headers(headers: dict[str, str]) -> list[tuple[bytes, bytes]]:
 
 async def deliver(reply: Reply, wire: Wire, shaping: Shaping = Shaping()) -> None:
     if shaping.ttft > 0:
-        await anyio.sleep(shaping.ttft)
+        await wire.pause(shaping.ttft)
     if isinstance(reply, StreamReply):
         await _deliver_stream(reply, wire, shaping)
     elif isinstance(reply, JSONReply):
@@ -112,7 +125,7 @@ async def _deliver_stream(reply: StreamReply, wire: Wire, shaping: Shaping) -> N
         if await _interject(index, named, wire, shaping):
             return
         if index > 0 and shaping.itl is not None:
-            await anyio.sleep(shaping.itl())
+            await wire.pause(shaping.itl())
         await _send_event(event, wire)
     if await _interject(len(reply.events), named, wire, shaping):
         return

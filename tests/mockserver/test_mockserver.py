@@ -204,3 +204,28 @@ async def test_async_context_manager_and_a_stream_cut() -> None:
         assert (await read_all(client, CHAT, {**CHAT_BODY, "stream": True}))[-2] == "data: [DONE]"
         port = server.port
     assert port_is_closed(port)
+
+
+def test_stop_cuts_a_slow_reply_instead_of_waiting_for_it() -> None:
+    server = MockServer(ServerConfig(), shutdown_timeout=30).start()
+    port = server.port
+    server.on(path=CHAT).latency(ttft=60)
+    failures: list[BaseException] = []
+
+    def call() -> None:
+        try:
+            httpx.post(f"{server.base_url}/chat/completions", headers=AUTH, json=CHAT_BODY, timeout=30)
+        except httpx.TransportError as exc:
+            failures.append(exc)
+
+    caller = threading.Thread(target=call)
+    caller.start()
+    deadline = time.monotonic() + 5
+    while not server.journal and time.monotonic() < deadline:
+        time.sleep(0.005)
+    server.stop()
+    caller.join(10)
+    assert len(failures) == 1
+    (entry,) = server.journal
+    assert (entry.outcome, entry.status) == ("server_cut", None)
+    assert port_is_closed(port)
