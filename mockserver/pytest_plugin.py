@@ -93,18 +93,20 @@ def _mock_openai_per_test(request: pytest.FixtureRequest) -> None:
     marker = request.node.get_closest_marker(MARKER_NAME)
     if marker is None and _INSTANCE not in request.fixturenames:
         return
-    try:
-        wanted = read_marker(marker)
-    except MarkerError as exc:
-        problem = str(exc)
-    else:
-        problem = ""
-    if problem:
-        pytest.fail(problem, pytrace=False)
+    wanted = _marker_settings(marker)
     server: MockServer = request.getfixturevalue(_INSTANCE)
     _prepare(server, wanted)
     if marker is not None and "mock_openai_inprocess" not in request.fixturenames:
         request.getfixturevalue("mock_openai")  # a marked test talks to the fake through the environment
+
+
+def _marker_settings(marker: pytest.Mark | None) -> MarkerSettings:
+    """The marker's settings; a bad marker fails the test with the message alone (no traceback)."""
+    try:
+        return read_marker(marker)
+    except MarkerError as exc:
+        problem = str(exc)
+    pytest.fail(problem, pytrace=False)
 
 
 def _prepare(server: MockServer, wanted: MarkerSettings) -> None:
