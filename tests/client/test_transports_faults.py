@@ -458,3 +458,22 @@ async def test_aiohttp_connections_are_all_released_after_cancelled_reads() -> N
             assert len(connector._acquired) == 0
     finally:
         await transport.aclose()
+
+
+async def test_cancelled_while_waiting_for_headers_closes_the_connection(transport: AsyncTransport) -> None:
+    asked = asyncio.Event()
+
+    async def answer_never(conversation: Conversation) -> None:
+        await conversation.read_request()
+        asked.set()
+        await conversation.wait_for_client_to_leave()
+
+    async with raw_server(answer_never) as server:
+        sending = asyncio.create_task(transport.send(get(server.url, Timeout(read=PATIENCE))))
+        async with asyncio.timeout(PATIENCE):
+            await asked.wait()
+        sending.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await sending
+        await server.until_all_connections_closed()
+    assert server.connections_opened == 1
