@@ -28,6 +28,7 @@ BENCHMARKS: Mapping[str, str] = {
     "latency": ".latency",
     "client_vs_sdk": ".client_vs_sdk",
     "inprocess": ".inprocess",
+    "stateful": ".stateful",
 }
 
 

@@ -1,7 +1,7 @@
 """Stateful resources: how long prepopulating 10,000 items of each kind takes, what one cursor page costs at the
 start and deep into a large store (it should not grow with depth), and a whole ``/v1/files`` walk over HTTP.
 
-Run it as ``python -m bench.stateful`` (or register ``"stateful": ".stateful"`` in ``bench.__main__``).
+Run it as ``python -m bench stateful``.
 """
 
 from __future__ import annotations
