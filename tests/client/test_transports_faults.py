@@ -1,24 +1,27 @@
-"""Both transports against a tiny scripted TCP server: every failure becomes TransportError/TransportTimeout,
-cancelled or abandoned reads close their connections, finished ones are reused."""
+"""Both transports against a scripted TCP server: every failure, before the response or while its body is read,
+becomes TransportError or TransportTimeout."""
 
 from __future__ import annotations
 
-import asyncio
 import socket
-import struct
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager, suppress
-from dataclasses import dataclass, field
 
 import pytest
+from raw_http_server import (
+    CHUNKED_HEAD,
+    Conversation,
+    chunk,
+    get,
+    hang_forever,
+    raw_server,
+    read_by_chunks,
+    read_whole,
+)
 
-from client._transport import AsyncTransport, Timeout, TransportError, TransportRequest, TransportTimeout
+from client._transport import AsyncTransport, Timeout, TransportError, TransportTimeout
 from client._transports import DefaultAioHttpClient, HttpxTransport
 
 TRANSPORTS: dict[str, Callable[[], AsyncTransport]] = {"httpx": HttpxTransport, "aiohttp": DefaultAioHttpClient}
-SHORT_READ = Timeout(connect=5, read=0.3)
-#: long enough for any loaded machine; only reached when a test is about to fail
-PATIENCE = 10.0
 
 
 @pytest.fixture(params=sorted(TRANSPORTS))
@@ -26,128 +29,6 @@ async def transport(request: pytest.FixtureRequest) -> AsyncIterator[AsyncTransp
     transport = TRANSPORTS[request.param]()
     yield transport
     await transport.aclose()
-
-
-class Conversation:
-    """One accepted connection, as a script sees it."""
-
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.reader, self.writer = reader, writer
-
-    async def read_request(self) -> bytes | None:
-        """The next request's head and body, or ``None`` once the client has closed the connection."""
-        try:
-            head = await self.reader.readuntil(b"\r\n\r\n")
-            length = 0
-            for line in head.split(b"\r\n"):
-                name, _, value = line.partition(b":")
-                if name.strip().lower() == b"content-length":
-                    length = int(value)
-            return head + await self.reader.readexactly(length)
-        except (asyncio.IncompleteReadError, ConnectionError):
-            return None
-
-    async def send(self, data: bytes) -> None:
-        self.writer.write(data)
-        await self.writer.drain()
-
-    async def wait_for_client_to_leave(self) -> None:
-        with suppress(ConnectionError):
-            while await self.reader.read(65536):
-                pass
-
-    def reset(self) -> None:
-        sock = self.writer.get_extra_info("socket")
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-        self.writer.transport.abort()
-
-
-Script = Callable[[Conversation], Awaitable[None]]
-
-
-@dataclass
-class RawServer:
-    url: str
-    requests: list[bytes] = field(default_factory=list)
-    connections_opened: int = 0
-    connections_open: int = 0
-    _idle: asyncio.Event = field(default_factory=asyncio.Event)
-
-    def __post_init__(self) -> None:
-        self._idle.set()
-
-    def opened(self) -> None:
-        self.connections_opened += 1
-        self.connections_open += 1
-        self._idle.clear()
-
-    def closed(self) -> None:
-        self.connections_open -= 1
-        if not self.connections_open:
-            self._idle.set()
-
-    async def until_all_connections_closed(self) -> None:
-        async with asyncio.timeout(PATIENCE):
-            await self._idle.wait()
-
-
-@asynccontextmanager
-async def raw_server(script: Script) -> AsyncIterator[RawServer]:
-    """Serve ``script`` once per connection on a free loopback port; the connection is closed when it returns."""
-    handlers: set[asyncio.Task[None]] = set()
-    state = RawServer(url="")
-
-    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        assert task is not None
-        handlers.add(task)
-        state.opened()
-        conversation = Conversation(reader, writer)
-        original_read = conversation.read_request
-
-        async def recording_read() -> bytes | None:
-            request = await original_read()
-            if request is not None:
-                state.requests.append(request)
-            return request
-
-        conversation.read_request = recording_read  # type: ignore[method-assign]
-        try:
-            await script(conversation)
-        finally:
-            state.closed()
-            writer.close()
-
-    server = await asyncio.start_server(handle, "127.0.0.1", 0)
-    port = server.sockets[0].getsockname()[1]
-    state.url = f"http://127.0.0.1:{port}/v1/thing"
-    try:
-        yield state
-    finally:
-        server.close()
-        for task in handlers:
-            task.cancel()
-        await asyncio.gather(*handlers, return_exceptions=True)
-        await server.wait_closed()
-
-
-def get(url: str, timeout: Timeout = SHORT_READ) -> TransportRequest:
-    return TransportRequest("GET", url, {"Authorization": "Bearer sk-test"}, None, timeout)
-
-
-def ok(body: bytes) -> bytes:
-    return b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body)
-
-
-CHUNKED_HEAD = b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n"
-
-
-def chunk(data: bytes) -> bytes:
-    return b"%x\r\n%s\r\n" % (len(data), data)
-
-
-async def hang_forever() -> None:
-    await asyncio.Event().wait()
 
 
 # -- failures before the response -------------------------------------------------------------------------------
@@ -230,25 +111,6 @@ async def test_a_listener_that_never_accepts_is_a_connect_timeout(transport: Asy
 # -- failures while the body is read ----------------------------------------------------------------------------
 
 
-async def read_whole(transport: AsyncTransport, url: str) -> bytes:
-    response = await transport.send(get(url))
-    try:
-        return await response.aread()
-    finally:
-        await response.aclose()
-
-
-async def read_by_chunks(transport: AsyncTransport, url: str) -> list[bytes]:
-    response = await transport.send(get(url))
-    received: list[bytes] = []
-    try:
-        async for piece in response.aiter_bytes():
-            received.append(piece)
-    finally:
-        await response.aclose()
-    return received
-
-
 READERS = {"aread": read_whole, "aiter_bytes": read_by_chunks}
 
 
@@ -319,161 +181,3 @@ async def test_failed_read_leaves_a_response_that_closes_quietly(transport: Asyn
             await response.aread()
         await response.aclose()
         await response.aclose()
-
-
-# -- what goes out, what comes back when ------------------------------------------------------------------------
-
-
-async def test_sends_exactly_the_given_headers(transport: AsyncTransport) -> None:
-    async def answer(conversation: Conversation) -> None:
-        await conversation.read_request()
-        await conversation.send(ok(b"{}"))
-
-    headers = {"Authorization": "Bearer sk-test", "Content-Type": "application/json", "X-Stainless-Retry-Count": "0"}
-    async with raw_server(answer) as server:
-        request = TransportRequest("POST", server.url, headers, b'{"a": 1}', SHORT_READ)
-        response = await transport.send(request)
-        assert await response.aread() == b"{}"
-        await response.aclose()
-    head, _, body = server.requests[0].partition(b"\r\n\r\n")
-    request_line, *header_lines = head.decode().split("\r\n")
-    sent = {name.lower(): value.strip() for name, _, value in (line.partition(":") for line in header_lines)}
-    assert request_line == "POST /v1/thing HTTP/1.1"
-    assert body == b'{"a": 1}'
-    assert sent.pop("host").startswith("127.0.0.1:")
-    assert sent.pop("content-length") == "8"
-    assert sent == {name.lower(): value for name, value in headers.items()}
-
-
-async def test_chunks_are_delivered_as_they_arrive(transport: AsyncTransport) -> None:
-    first_seen = asyncio.Event()
-
-    async def in_two_steps(conversation: Conversation) -> None:
-        await conversation.read_request()
-        await conversation.send(CHUNKED_HEAD + chunk(b"data: 1\n\n"))
-        await first_seen.wait()  # the second chunk exists only once the client has shown the first
-        await conversation.send(chunk(b"data: 2\n\n") + b"0\r\n\r\n")
-
-    async with raw_server(in_two_steps) as server:
-        response = await transport.send(get(server.url))
-        received = []
-        async for piece in response.aiter_bytes():
-            received.append(piece)
-            first_seen.set()
-        await response.aclose()
-    assert received == [b"data: 1\n\n", b"data: 2\n\n"]
-
-
-async def keep_alive(conversation: Conversation) -> None:
-    """Answer every request on the connection with a short body until the client leaves."""
-    while await conversation.read_request() is not None:
-        await conversation.send(ok(b"pong"))
-
-
-async def test_a_finished_body_returns_its_connection_for_reuse(transport: AsyncTransport) -> None:
-    async with raw_server(keep_alive) as server:
-        assert await read_whole(transport, server.url) == b"pong"
-        assert b"".join(await read_by_chunks(transport, server.url)) == b"pong"
-        assert await read_whole(transport, server.url) == b"pong"
-    assert len(server.requests) == 3
-    assert server.connections_opened == 1
-
-
-async def endless_stream(conversation: Conversation) -> None:
-    """Send one event, then keep the stream open until the client goes away."""
-    await conversation.read_request()
-    await conversation.send(CHUNKED_HEAD + chunk(b"data: {}\n\n"))
-    await conversation.wait_for_client_to_leave()
-
-
-async def test_closing_an_unfinished_body_closes_its_connection(transport: AsyncTransport) -> None:
-    async with raw_server(endless_stream) as server:
-        response = await transport.send(get(server.url))
-        async for _ in response.aiter_bytes():
-            break
-        await response.aclose()
-        await server.until_all_connections_closed()
-        await read_by_chunks_until_first(transport, server.url)
-        await server.until_all_connections_closed()
-    assert server.connections_opened == 2
-
-
-async def read_by_chunks_until_first(transport: AsyncTransport, url: str) -> bytes:
-    response = await transport.send(get(url))
-    try:
-        async for piece in response.aiter_bytes():
-            return piece
-        raise AssertionError("the stream ended without a chunk")
-    finally:
-        await response.aclose()
-
-
-# -- cancellation -----------------------------------------------------------------------------------------------
-
-
-async def stream_forever(transport: AsyncTransport, url: str, started: asyncio.Queue[None], *, close: bool) -> None:
-    """Read a stream that never ends; ``close`` says whether to close the response on the way out (as the
-    client does) or to leave it to the transport."""
-    response = await transport.send(TransportRequest("GET", url, {}, None, Timeout(read=PATIENCE)))
-    try:
-        async for _ in response.aiter_bytes():
-            started.put_nowait(None)
-    finally:
-        if close:
-            await response.aclose()
-
-
-@pytest.mark.parametrize("close", [True, False], ids=["closed-by-caller", "left-to-transport"])
-async def test_cancelled_streams_leave_no_connection_open(transport: AsyncTransport, close: bool) -> None:
-    count = 40
-    started: asyncio.Queue[None] = asyncio.Queue()
-    async with raw_server(endless_stream) as server:
-        tasks = [asyncio.create_task(stream_forever(transport, server.url, started, close=close)) for _ in range(count)]
-        async with asyncio.timeout(PATIENCE):
-            for _ in range(count):
-                await started.get()
-        assert server.connections_open == count
-        for task in tasks:
-            task.cancel()
-        results = await asyncio.gather(*tasks, return_exceptions=True)
-        assert all(isinstance(result, asyncio.CancelledError) for result in results)
-        await server.until_all_connections_closed()
-    assert server.connections_opened == count
-
-
-async def test_aiohttp_connections_are_all_released_after_cancelled_reads() -> None:
-    transport = DefaultAioHttpClient()
-    started: asyncio.Queue[None] = asyncio.Queue()
-    try:
-        async with raw_server(endless_stream) as server:
-            tasks = [asyncio.create_task(stream_forever(transport, server.url, started, close=False)) for _ in range(5)]
-            async with asyncio.timeout(PATIENCE):
-                for _ in range(5):
-                    await started.get()
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-            connector = transport._session.connector if transport._session is not None else None
-            assert connector is not None
-            assert len(connector._acquired) == 0
-    finally:
-        await transport.aclose()
-
-
-async def test_cancelled_while_waiting_for_headers_closes_the_connection(transport: AsyncTransport) -> None:
-    asked = asyncio.Event()
-
-    async def answer_never(conversation: Conversation) -> None:
-        await conversation.read_request()
-        asked.set()
-        await conversation.wait_for_client_to_leave()
-
-    async with raw_server(answer_never) as server:
-        sending = asyncio.create_task(transport.send(get(server.url, Timeout(read=PATIENCE))))
-        async with asyncio.timeout(PATIENCE):
-            await asked.wait()
-        sending.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await sending
-        await server.until_all_connections_closed()
-    assert server.connections_opened == 1
