@@ -22,7 +22,8 @@ _HTTPX_FAILURES: tuple[type[Exception], ...] = (httpx.HTTPError, httpx.StreamErr
 
 def default_httpx_client() -> httpx.AsyncClient:
     """A client sized for many concurrent requests (a large pool, generous keep-alive, no HTTP/2) that adds no
-    headers of its own, so a request carries exactly the headers the caller gave."""
+    headers of its own, so a request carries exactly the headers the caller gave. Like the aiohttp transport, it
+    ignores proxy settings in the environment."""
     limits = httpx.Limits(max_connections=1000, max_keepalive_connections=100, keepalive_expiry=30.0)
     client = httpx.AsyncClient(limits=limits, timeout=None, follow_redirects=True, trust_env=False)
     client.headers.clear()
@@ -85,7 +86,8 @@ class HttpxTransportResponse:
 
 class HttpxTransport:
     """Sends requests through an ``httpx.AsyncClient``: the one given (left open on :meth:`aclose`, its
-    owner closes it) or a default one this transport owns and closes."""
+    owner closes it; its own default headers, cookies and auth apply as httpx merges them) or a default one
+    this transport owns and closes."""
 
     def __init__(self, client: httpx.AsyncClient | None = None) -> None:
         self._owns_client = client is None
