@@ -1,9 +1,17 @@
 """The content engine behind chat completions, legacy completions and the Responses API.
 
-``generate(state, request)`` decides what the model "says" for one choice: a canned reply if one is queued,
-else the prompt echoed back (``mode: echo``), else English-like text, tool calls or structured JSON drawn from an
-RNG seeded by ``(config.seed, request.key, choice_index)``. The same seed and request always give the same
-reply, streamed or not; ``max_tokens`` and ``stop`` then cut it the way OpenAI does.
+``generate(state, request)`` decides what the model "says" for one choice, first match wins:
+
+1. a canned reply, if one is queued (consumed: one per choice);
+2. tool calls, if tools are offered and ``tool_choice`` asks for one (``"required"``, a tool's name), or is
+   ``"auto"`` and the prompt names a tool (or, rarely, the RNG decides to); arguments fit each tool's schema;
+3. JSON that validates against ``json_schema`` (structured outputs; ``{}`` for JSON mode);
+4. the prompt itself, in ``mode: echo``;
+5. English-like sentences of ``min_reply_tokens..max_reply_tokens`` tokens.
+
+Everything random is drawn from an RNG seeded by ``(config.seed, request.key, choice_index)``, so the same seed
+and request always give the same reply, streamed or not. ``stop`` then cuts text before the first stop sequence
+and ``max_tokens`` cuts text or tool arguments (``finish_reason: "length"``), the way OpenAI does.
 """
 
 from __future__ import annotations
@@ -24,6 +32,7 @@ if TYPE_CHECKING:
     from ._state import ServerState
 
 __all__ = [
+    "AUTO_TOOL_CALL_CHANCE",
     "Generation",
     "GenerationRequest",
     "PlannedToolCall",
