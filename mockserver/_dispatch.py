@@ -129,7 +129,7 @@ class Endpoint:
         tally: Tally,
     ) -> None:
         if action is not None and is_connection_fault(action):
-            await perform_connection_fault(action, wire, state.stopping)
+            await perform_connection_fault(action, wire)
             return
         estimate = estimate_tokens(facts.body)
         reply: Reply | None = answer_early(action, facts.model)

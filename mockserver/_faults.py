@@ -28,7 +28,6 @@ from ._rules import (
     StreamErrorAction,
     TruncateAction,
 )
-from ._stopping import StopSignal
 
 __all__ = ["answer_early", "is_connection_fault", "perform_connection_fault", "reshape", "shaping_for"]
 
@@ -46,10 +45,10 @@ def is_connection_fault(action: Action | None) -> bool:
     return isinstance(action, HangAction | ResetAction | EmptyAction)
 
 
-async def perform_connection_fault(action: Action, wire: Wire, stop: StopSignal) -> None:
+async def perform_connection_fault(action: Action, wire: Wire) -> None:
     """Hang, reset or empty. Returns only by being cancelled (the client went away, or the server stopped)."""
     if isinstance(action, HangAction):
-        await stop.wait()
+        await wire.stopping.wait()
         wire.journal.decide(wire.record, Outcome.HANG_ABANDONED)
         try:
             close_connection(wire.scope)
