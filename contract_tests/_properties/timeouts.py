@@ -1,0 +1,65 @@
+"""Timeouts: a server that hangs longer than the client's timeout makes the call raise the timeout error after
+``max_retries + 1`` attempts; if it stops hanging while retries are left, the call succeeds. (Timeouts are retried
+with the SDK's real backoff, so this property runs few examples.)"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from .._property import Env, GivenProperty, Violation
+from .._schedules import BACKOFF_BOUNDS, CHAT_PATH, scenario_text
+from .._session import CHAT_MESSAGES, CHAT_MODEL, open_session
+from .._strategies import TimeoutCase, timeout_cases
+
+__all__ = ["TIMEOUTS"]
+
+
+def _rule(case: TimeoutCase) -> dict[str, Any]:
+    rule: dict[str, Any] = {"match": {"path": CHAT_PATH}, "action": {"type": "hang"}}
+    if case.hangs is not None:
+        rule["times"] = case.hangs
+    return rule
+
+
+def _replay(case: TimeoutCase) -> str:
+    request = {"model": CHAT_MODEL, "messages": list(CHAT_MESSAGES), "timeout": case.timeout}
+    return scenario_text([_rule(case)], request={**request, "max_retries": case.max_retries})
+
+
+async def check_timeouts(env: Env, case: TimeoutCase) -> None:
+    attempts = case.max_retries + 1 if case.hangs is None else case.hangs + 1
+    # every attempt's timeout, every backoff, and a second of grace
+    bound = attempts * case.timeout + sum(high for _, high in BACKOFF_BOUNDS[: attempts - 1]) + 5.0
+    async with open_session(env, max_retries=case.max_retries, timeout=case.timeout, fresh=True) as session:
+        session.server.add_rules(_rule(case))
+        raised: BaseException | None = None
+        try:
+            async with asyncio.timeout(bound):
+                await session.client.chat.completions.create(**session.chat_request())
+        except TimeoutError as exc:
+            if not isinstance(exc, session.errors.APITimeoutError):
+                raise Violation(f"the call was still waiting after {bound:.1f} s: the timeout was not applied") from None
+            raised = exc
+        except Exception as exc:
+            raised = exc
+        seen = len(session.server.journal_for(CHAT_PATH))
+    if seen != attempts:
+        raise Violation(f"expected {attempts} attempt(s) (max_retries={case.max_retries}), the server saw {seen}")
+    if case.hangs is None and not isinstance(raised, session.errors.APITimeoutError):
+        raise Violation(f"expected APITimeoutError, got {raised!r}")
+    if case.hangs is not None and raised is not None:
+        raise Violation(f"expected success after {case.hangs} hung attempt(s), got {raised!r}")
+
+
+TIMEOUTS = (
+    GivenProperty(
+        name="timeouts.hang_times_out",
+        summary="a hang beyond the timeout raises APITimeoutError after max_retries + 1 attempts",
+        strategy=timeout_cases(),
+        check=check_timeouts,
+        replay=_replay,
+        examples=3,
+        example_timeout=45.0,
+    ),
+)
