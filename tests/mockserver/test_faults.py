@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from mockserver import MockServer
+from mockserver import MockServer, ServerConfig
 
 AUTH = {"Authorization": "Bearer sk-test"}
 CHAT = "/v1/chat/completions"
@@ -211,3 +211,13 @@ def test_pass_lets_the_request_through_and_is_journaled(server: MockServer, http
     assert http.get("/v1/models").status_code == 200
     assert rule.call_count == 1
     assert server.journal[0].action == "pass"
+
+
+def test_configured_latency_delays_every_reply_and_combines_with_faults() -> None:
+    config = ServerConfig.model_validate({"latency": {"ttft": 0.02}})
+    with MockServer(config) as server, httpx.Client(base_url=server.url, headers=AUTH) as client:
+        server.on(path="/v1/models").fail(503).times(1)
+        assert [client.get("/v1/models").status_code for _ in range(2)] == [503, 200]
+        for entry in server.journal:
+            assert entry.ended_at is not None
+            assert entry.ended_at - entry.received_at >= 0.02
