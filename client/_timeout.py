@@ -9,7 +9,7 @@ from ._transport import Timeout
 __all__ = ["DEFAULT_TIMEOUT", "NO_TIMEOUT", "PhaseTimeouts", "TimeoutLike", "coerce_timeout"]
 
 #: the official SDK's default: 600 s for each phase, 5 s to connect
-DEFAULT_TIMEOUT = Timeout(connect=5.0, read=600.0, write=600.0, pool=600.0)
+DEFAULT_TIMEOUT = Timeout(600.0, connect=5.0)
 
 
 @runtime_checkable
@@ -33,7 +33,7 @@ TimeoutLike: TypeAlias = float | Timeout | PhaseTimeouts | None
 
 
 #: ``timeout=None``: every phase waits forever
-NO_TIMEOUT = Timeout(connect=None, read=None, write=None, pool=None)
+NO_TIMEOUT = Timeout(None)
 
 
 def coerce_timeout(value: TimeoutLike) -> Timeout:

@@ -22,15 +22,38 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, slots=True)
+class _Unset:
+    def __repr__(self) -> str:
+        return "UNSET"
+
+
+_UNSET = _Unset()
+
+
+@dataclass(frozen=True, slots=True, init=False)
 class Timeout:
     """Seconds allowed for each phase; ``None`` waits forever. ``read`` bounds the wait for each piece of
-    the response (headers, then every body chunk), as httpx does."""
+    the response (headers, then every body chunk), as httpx does.
 
-    connect: float | None = 5.0
-    read: float | None = 600.0
-    write: float | None = 600.0
-    pool: float | None = 600.0
+    Built like ``httpx.Timeout``: ``Timeout(600, connect=5.0)`` gives every phase 600 s but connecting 5 s.
+    """
+
+    connect: float | None
+    read: float | None
+    write: float | None
+    pool: float | None
+
+    def __init__(
+        self,
+        timeout: float | None = 600.0,
+        *,
+        connect: float | _Unset | None = _UNSET,
+        read: float | _Unset | None = _UNSET,
+        write: float | _Unset | None = _UNSET,
+        pool: float | _Unset | None = _UNSET,
+    ) -> None:
+        for name, value in (("connect", connect), ("read", read), ("write", write), ("pool", pool)):
+            object.__setattr__(self, name, timeout if isinstance(value, _Unset) else value)
 
 
 @dataclass(frozen=True, slots=True)
