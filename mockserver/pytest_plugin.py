@@ -146,20 +146,21 @@ def mock_openai_inprocess(_mock_openai_instance: MockServer, pytestconfig: pytes
 
 @pytest.fixture
 def mock_openai_respx(
-    mock_openai_inprocess: InProcessMockOpenAI, monkeypatch: pytest.MonkeyPatch
+    mock_openai_inprocess: InProcessMockOpenAI, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
 ) -> Iterator[respx.MockRouter]:
     """A started ``respx`` router that sends every request for ``api.openai.com`` to the fake in-process.
 
     For httpx-based clients (openai 1.x / 2.x, our ``client`` on httpx) that keep their default base URL; the
-    environment gets ``OPENAI_API_KEY`` and loses ``OPENAI_BASE_URL``.
+    environment gets ``OPENAI_API_KEY`` and loses ``OPENAI_BASE_URL`` (unless the test also uses ``mock_openai``).
     """
     try:
         import respx
     except ModuleNotFoundError:
         pytest.fail("the mock_openai_respx fixture needs respx: pip install respx", pytrace=False)
 
-    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
-    monkeypatch.setenv("OPENAI_API_KEY", mock_openai_inprocess.api_key)
+    if "mock_openai" not in request.fixturenames:  # else the socket server's environment stays
+        monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+        monkeypatch.setenv("OPENAI_API_KEY", mock_openai_inprocess.api_key)
     with respx.mock(assert_all_called=False) as router:
         mock_openai_inprocess.route(router)
         yield router

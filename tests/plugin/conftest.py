@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
-import httpx  # noqa: F401 - imported here once: in-process pytester runs drop the modules they import themselves
+# In-process pytester runs drop, when they end, every module first imported during the run. A library imported
+# lazily there would be imported again afterwards as new module objects, while others still hold the old ones:
+# httpx2 caches httpcore2's exception classes on first use, and an httpcore2 error from the new module then
+# escapes its mapping (an unwrapped RemoteProtocolError in a later test of the same process). So everything the
+# inner runs use is imported here, once, before any of them.
+import httpcore  # noqa: F401
+import httpcore2  # noqa: F401
+import httptools  # noqa: F401
+import httpx  # noqa: F401
 import openai  # noqa: F401
 import pytest
+import respx  # noqa: F401
+import truststore  # noqa: F401
+import uvicorn.protocols.http.httptools_impl  # noqa: F401
+import uvloop  # noqa: F401
 
 pytest_plugins = ["pytester"]
 
