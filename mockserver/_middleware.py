@@ -11,6 +11,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from ._errors import error_body
 from ._json import dumps
 from ._state import ServerState
+from ._tally import Tally
 
 __all__ = ["AuthMiddleware", "OpenAIHeadersMiddleware"]
 
@@ -66,7 +67,7 @@ def _missing(headers: list[tuple[bytes, bytes]], extra: dict[str, str]) -> list[
 
 class AuthMiddleware:
     """Requires ``Authorization: Bearer <key>`` on ``/v1`` paths: any non-empty key, or exactly the
-    configured ``api_key``."""
+    configured ``api_key``. A refused request is journaled (status 401, no rule)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -82,7 +83,14 @@ class AuthMiddleware:
             return
         message, code = problem
         body = error_body(message, type="invalid_request_error", code=code)
-        await Response(dumps(body), 401, media_type="application/json")(scope, receive, send)
+        # refused before any route runs, but still a request the journal should show
+        request_id = scope.get("state", {}).get("request_id") or state.ids.request_id()
+        tally = Tally(scope, request_id, state.journal, state.stats)
+        try:
+            response = Response(dumps(body), 401, media_type="application/json")
+            await response(scope, receive, tally.recording(send))
+        finally:
+            tally.finish()
 
 
 def _auth_problem(header: str | None, required_key: str | None) -> tuple[str, str | None] | None:

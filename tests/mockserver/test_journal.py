@@ -158,3 +158,13 @@ def test_journal_size_caps_the_buffer() -> None:
             httpx.get(f"{server.base_url}/models", headers=AUTH)
         assert [entry.seq for entry in server.journal] == [2, 3]
         assert server.stats()["requests"] == 3
+
+
+def test_a_request_refused_for_its_key_is_journaled(server: MockServer) -> None:
+    response = httpx.post(f"{server.base_url}/chat/completions", json={"model": "gpt-4o"})
+    assert response.status_code == 401
+    (entry,) = server.journal
+    assert (entry.path, entry.status, entry.rule_id, entry.outcome) == ("/v1/chat/completions", 401, None, "completed")
+    assert "authorization" not in entry.headers
+    assert entry.request_id == response.headers["x-request-id"]
+    assert server.stats() == {"open_streams": 0, "in_flight": 0, "requests": 1}
