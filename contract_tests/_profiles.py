@@ -12,7 +12,7 @@ from types import MappingProxyType
 
 from hypothesis import HealthCheck, Phase, settings
 
-__all__ = ["DEFAULT_PROFILE", "PROFILE_ENV", "PROFILES", "choose_profile", "property_settings", "register_profiles"]
+__all__ = ["DEFAULT_PROFILE", "PROFILES", "PROFILE_ENV", "choose_profile", "property_settings", "register_profiles"]
 
 DEFAULT_PROFILE = "ci"
 PROFILE_ENV = "CONTRACT_PROFILE"

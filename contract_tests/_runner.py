@@ -56,7 +56,9 @@ def run_property(prop: Property, env: Env, *, profile: str = "ci", shrink: bool 
     return PropertyResult(env.target.name, prop.name, "pass", "", time.monotonic() - started)
 
 
-def run_suite(targets: Iterable[Target], properties: Iterable[Property], *, profile: str = "ci") -> list[PropertyResult]:
+def run_suite(
+    targets: Iterable[Target], properties: Iterable[Property], *, profile: str = "ci"
+) -> list[PropertyResult]:
     chosen = tuple(properties)
     results = []
     for target in targets:

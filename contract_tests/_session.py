@@ -37,14 +37,14 @@ class Session:
 
 @asynccontextmanager
 async def open_session(
-    env: Env, *, max_retries: int = 0, timeout: float = 10.0, fresh: bool = False
+    env: Env, *, max_retries: int = 0, client_timeout: float = 10.0, fresh: bool = False
 ) -> AsyncIterator[Session]:
     """A fresh server state and the env's client for these options (``fresh``: a new client, closed on exit)."""
     env.server.reset()
-    key = (max_retries, timeout)
+    key = (max_retries, client_timeout)
     client = None if fresh else env.clients.get(key)
     if client is None:
-        client = env.target.open(base_url=env.server.base_url, max_retries=max_retries, timeout=timeout)
+        client = env.target.open(base_url=env.server.base_url, max_retries=max_retries, timeout=client_timeout)
         if not fresh:
             env.clients[key] = client
     try:

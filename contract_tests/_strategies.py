@@ -102,7 +102,9 @@ def _status_step(draw: st.DrawFn) -> Step:
         ms, seconds = draw(_milliseconds()), float(draw(st.integers(1, 3)))
         return Step("status", status, retry_after_ms=ms, retry_after=seconds, should_retry=should_retry)
     if delay == "too_long_ms":
-        return Step("status", status, retry_after_ms=float(draw(st.integers(120_001, 10**8))), should_retry=should_retry)
+        return Step(
+            "status", status, retry_after_ms=float(draw(st.integers(120_001, 10**8))), should_retry=should_retry
+        )
     return Step("status", status, retry_after=float(draw(st.integers(121, 10**6))), should_retry=should_retry)
 
 
@@ -152,7 +154,9 @@ def stream_cases(draw: st.DrawFn) -> StreamCase:
     return StreamCase(pieces, tool_calls, draw(st.booleans()), max_tokens)
 
 
-def stream_fault_cases(fault: Literal["disconnect", "truncate", "malformed", "stream_error"]) -> st.SearchStrategy[StreamFaultCase]:
+def stream_fault_cases(
+    fault: Literal["disconnect", "truncate", "malformed", "stream_error"],
+) -> st.SearchStrategy[StreamFaultCase]:
     @st.composite
     def cases(draw: st.DrawFn) -> StreamFaultCase:
         pieces = tuple(draw(st.lists(_texts(), max_size=12)))

@@ -149,7 +149,9 @@ def load_target(spec: str) -> Target:
         return builtin_target(spec)
     module_name, colon, attribute = spec.partition(":")
     if not colon or not module_name or not attribute:
-        raise TargetError(f"unknown contract client {spec!r}: use one of {', '.join(BUILTIN_TARGETS)} or module:factory")
+        raise TargetError(
+            f"unknown contract client {spec!r}: use one of {', '.join(BUILTIN_TARGETS)} or module:factory"
+        )
     try:
         found: Any = importlib.import_module(module_name)
     except ImportError as exc:

@@ -63,7 +63,9 @@ async def check_pagination(env: Env, case: PageCase) -> None:
         )
     pages = max(1, math.ceil(len(wanted) / case.page_size))
     if fetched != pages:
-        raise Violation(f"fetched {fetched} page(s) to iterate {len(wanted)} item(s) {case.page_size} per page; expected {pages}")
+        raise Violation(
+            f"fetched {fetched} page(s) to iterate {len(wanted)} item(s) {case.page_size} per page; expected {pages}"
+        )
 
 
 def _replay(case: PageCase) -> str:

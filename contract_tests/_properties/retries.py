@@ -45,7 +45,9 @@ def _check_outcome(session: Session, expected: Expected, raised: BaseException |
     else:
         wanted = errors.for_status(expected.failure)
         if type(raised) is not wanted:
-            raise Violation(f"expected exactly {wanted.__name__} for status {expected.failure}, got {_describe(raised)}")
+            raise Violation(
+                f"expected exactly {wanted.__name__} for status {expected.failure}, got {_describe(raised)}"
+            )
 
 
 def _check_waits(expected: Expected, journal: list[JournalEntry]) -> None:
@@ -53,7 +55,9 @@ def _check_waits(expected: Expected, journal: list[JournalEntry]) -> None:
         before, after = journal[index], journal[index + 1]
         waited = after.received_at - before.received_at
         if waited < lowest - CLOCK_GRAIN:
-            raise Violation(f"retry {index + 1} came {waited:.3f} s after attempt {index + 1}; it must wait {lowest:.3f} s")
+            raise Violation(
+                f"retry {index + 1} came {waited:.3f} s after attempt {index + 1}; it must wait {lowest:.3f} s"
+            )
         ended = before.ended_at if before.ended_at is not None else before.received_at
         late = after.received_at - ended
         if late > highest + WAIT_SLACK:

@@ -76,7 +76,9 @@ class FilesAndJobsMachine(RuleBasedStateMachine):
         status = self.model_jobs[job]
         self.model_jobs[job] = NEXT_STATUS.get(status, status)
         if got.status != self.model_jobs[job]:
-            raise Violation(f"job {job} was {status!r}; retrieving it reported {got.status!r}, expected {self.model_jobs[job]!r}")
+            raise Violation(
+                f"job {job} was {status!r}; retrieving it reported {got.status!r}, expected {self.model_jobs[job]!r}"
+            )
 
     @rule(job=jobs)
     def cancel_job(self, job: str) -> None:

@@ -49,7 +49,9 @@ class Reassembled:
 
 def _canned(case: StreamCase) -> CannedReply:
     if case.tool_calls:
-        return CannedReply(tool_calls=tuple(CannedToolCall(name=c.name, arguments=c.arguments) for c in case.tool_calls))
+        return CannedReply(
+            tool_calls=tuple(CannedToolCall(name=c.name, arguments=c.arguments) for c in case.tool_calls)
+        )
     return CannedReply(pieces=case.pieces)
 
 
@@ -161,7 +163,9 @@ def _connection_error(errors: Any, case: StreamFaultCase, raised: BaseException)
 def _api_error(errors: Any, case: StreamFaultCase, raised: BaseException) -> str | None:
     if isinstance(raised, errors.APIError) and case.message in str(raised):
         return None
-    return f"an error event must raise APIError with its message {case.message!r}, got {type(raised).__name__}: {raised}"
+    return (
+        f"an error event must raise APIError with its message {case.message!r}, got {type(raised).__name__}: {raised}"
+    )
 
 
 def _fault_property(name: str, fault: Any, summary: str, expect: Any, examples: int) -> GivenProperty:
@@ -185,7 +189,11 @@ STREAMING = (
         examples=40,
     ),
     _fault_property(
-        "streaming.cut_stream_raises", "disconnect", "a connection cut mid-stream raises, not retried", _connection_error, 15
+        "streaming.cut_stream_raises",
+        "disconnect",
+        "a connection cut mid-stream raises, not retried",
+        _connection_error,
+        15,
     ),
     _fault_property(
         "streaming.truncated_stream_raises",

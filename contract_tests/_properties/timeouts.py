@@ -31,7 +31,7 @@ async def check_timeouts(env: Env, case: TimeoutCase) -> None:
     attempts = case.max_retries + 1 if case.hangs is None else case.hangs + 1
     # every attempt's timeout, every backoff, and a second of grace
     bound = attempts * case.timeout + sum(high for _, high in BACKOFF_BOUNDS[: attempts - 1]) + 5.0
-    async with open_session(env, max_retries=case.max_retries, timeout=case.timeout, fresh=True) as session:
+    async with open_session(env, max_retries=case.max_retries, client_timeout=case.timeout, fresh=True) as session:
         session.server.add_rules(_rule(case))
         raised: BaseException | None = None
         try:
@@ -39,7 +39,9 @@ async def check_timeouts(env: Env, case: TimeoutCase) -> None:
                 await session.client.chat.completions.create(**session.chat_request())
         except TimeoutError as exc:
             if not isinstance(exc, session.errors.APITimeoutError):
-                raise Violation(f"the call was still waiting after {bound:.1f} s: the timeout was not applied") from None
+                raise Violation(
+                    f"the call was still waiting after {bound:.1f} s: the timeout was not applied"
+                ) from None
             raised = exc
         except Exception as exc:
             raised = exc
