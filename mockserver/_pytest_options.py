@@ -14,6 +14,7 @@ from typing import TypeVar
 import pytest
 
 from ._config import ConfigError, ServerConfig, load_config
+from ._scenario import apply_scenario, load_scenario
 
 __all__ = ["DEFAULT_API_KEY", "PluginSettings", "add_options", "read_settings"]
 
@@ -44,6 +45,7 @@ _SETTINGS = (
     _Setting("journal_size", "how many requests the journal keeps (default 10000)", "N"),
     _Setting("mode", "'generate' (seeded text, the default) or 'echo' (the last user message back)", "MODE"),
     _Setting("config", "a JSON or YAML server config file; the other settings override its fields", "PATH"),
+    _Setting("scenario", "a JSON or YAML scenario (latency, rate limits, rules) applied over the config", "PATH"),
 )
 
 
@@ -54,6 +56,8 @@ class PluginSettings:
     config: ServerConfig
     #: the config file the settings started from, if any
     config_path: Path | None = None
+    #: the scenario file applied over it, if any
+    scenario_path: Path | None = None
 
     @property
     def client_api_key(self) -> str:
@@ -65,6 +69,8 @@ class PluginSettings:
         config = self.config
         key = "required" if config.api_key is not None else "any accepted"
         source = f", config={self.config_path}" if self.config_path is not None else ""
+        if self.scenario_path is not None:
+            source += f", scenario={self.scenario_path}"
         return (
             f"mock_openai: http://127.0.0.1:<free port>/v1 per worker, started on first use; seed={config.seed}, "
             f"mode={config.mode}, api_key={key}, journal_size={config.journal_size}{source}"
@@ -88,12 +94,15 @@ def read_settings(config: pytest.Config) -> PluginSettings:
         "mode": _convert(raw["mode"], _mode, "'generate' or 'echo'"),
     }
     path = _convert(raw["config"], Path, "a path")
+    scenario = _convert(raw["scenario"], Path, "a path")
     try:
         base = load_config(path) if path is not None else ServerConfig()
+        if scenario is not None:
+            base = apply_scenario(base, load_scenario(scenario))
         server_config = base.with_changes(**{name: value for name, value in overrides.items() if value is not None})
     except ConfigError as exc:
         raise pytest.UsageError(f"mock_openai: {exc}") from None
-    return PluginSettings(server_config, path)
+    return PluginSettings(server_config, path, scenario)
 
 
 def _raw_value(config: pytest.Config, setting: _Setting) -> tuple[str, str] | None:

@@ -14,7 +14,8 @@ import pytest
 def test_settings_reach_the_server(mock_openai_server, pytestconfig):
     config = mock_openai_server.config
     expected = pytestconfig.getini("expected").split()
-    assert [str(config.seed), config.api_key, str(config.journal_size), config.mode] == expected
+    rules = [rule.action.type for rule in config.rules]
+    assert [str(config.seed), config.api_key, str(config.journal_size), config.mode, *rules] == expected
 
 
 async def test_configured_key_is_required_and_given(mock_openai):
@@ -104,6 +105,7 @@ def test_default_header_line(pytester: pytest.Pytester) -> None:
         ),
         (["--mock-openai-api-key="], "", "ERROR: --mock-openai-api-key: expected a non-empty key, got ''"),
         (["--mock-openai-config=missing.yaml"], "", "ERROR: mock_openai: missing.yaml: cannot read: *"),
+        ([], "mock_openai_scenario = absent.json", "ERROR: mock_openai: absent.json*"),
     ],
 )
 def test_bad_values_are_usage_errors(pytester: pytest.Pytester, args: list[str], ini: str, message: str) -> None:
