@@ -145,6 +145,8 @@ def test_latency_paces_the_stream(server: MockServer, http: httpx.Client) -> Non
 
 
 def test_a_client_hanging_up_mid_stream_is_noticed(server: MockServer, http: httpx.Client) -> None:
+    whole = len(read_stream(http, CHAT, CHAT_BODY).events)
+    server.reset()
     server.on(path=CHAT).latency(itl=0.05)
     with http.stream("POST", CHAT, json=CHAT_BODY) as response:
         lines = response.iter_lines()
@@ -154,5 +156,5 @@ def test_a_client_hanging_up_mid_stream_is_noticed(server: MockServer, http: htt
     (entry,) = server.journal
     assert entry.outcome == "client_disconnected"
     assert entry.disconnect_noticed_at is not None
-    assert entry.events_sent < 10
+    assert entry.events_sent < whole
     assert server.stats() == {"open_streams": 0, "in_flight": 0, "requests": 1}
