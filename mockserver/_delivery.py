@@ -110,7 +110,9 @@ async def _deliver_body(
     faulty = shaping.drop_terminal or shaping.malformed_after is not None
     sent = half if faulty else content
     length = len(content) if shaping.cut_after is not None else len(sent)
-    all_headers = {**headers, "content-type": media_type, "content-length": str(length)}
+    # a handler's own content-type wins, as with Starlette's responses
+    all_headers = {"content-type": media_type, **{name.lower(): value for name, value in headers.items()}}
+    all_headers["content-length"] = str(length)
     await wire.send({"type": "http.response.start", "status": status, "headers": _encode_headers(all_headers)})
     if shaping.cut_after is not None:
         await wire.send({"type": "http.response.body", "body": half, "more_body": True})
