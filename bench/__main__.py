@@ -29,6 +29,7 @@ BENCHMARKS: Mapping[str, str] = {
     "client_vs_sdk": ".client_vs_sdk",
     "inprocess": ".inprocess",
     "stateful": ".stateful",
+    "server": ".server",
 }
 
 

@@ -1,0 +1,199 @@
+"""A closed-loop HTTP/1.1 load generator that runs in a process of its own, so it never shares a GIL (or, when
+pinned, a core) with the server it measures.
+
+``concurrency`` keep-alive connections each send one fixed, pre-encoded request, read the whole response (parsed
+by httptools, the C parser uvicorn uses) and send it again. Nothing is timed during ``warmup``; then for
+``duration`` seconds every response that completes is counted with its latency, and every SSE event (a blank line
+ending an event) that arrives is counted. Cheap per request on purpose: the point is to measure the server.
+
+:func:`measure` (the parent's side) starts ``python -m bench._loadgen``, hands it a :class:`LoadJob` as JSON on
+stdin and reads one :class:`LoadResult` back from its stdout.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass
+from typing import Any, cast
+
+import httptools
+
+from ._stats import percentile
+
+__all__ = ["LoadJob", "LoadResult", "build_request", "measure"]
+
+
+@dataclass(frozen=True, slots=True)
+class LoadJob:
+    host: str
+    port: int
+    #: the raw request, sent as it is on every round trip (latin-1 text, so it travels in JSON)
+    request: str
+    concurrency: int
+    duration: float
+    warmup: float = 0.5
+    #: the core to pin the load generator to, if any
+    cpu: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LoadResult:
+    requests: int
+    #: responses that were not 200, and connections that broke
+    errors: int
+    events: int
+    seconds: float
+    p50_ms: float
+    p99_ms: float
+    #: CPU seconds the load generator itself used while measuring
+    cpu_seconds: float
+
+    @property
+    def requests_per_s(self) -> float:
+        return self.requests / self.seconds
+
+    @property
+    def events_per_s(self) -> float:
+        return self.events / self.seconds
+
+
+def build_request(path: str, body: Any, *, api_key: str = "sk-bench") -> str:
+    """A keep-alive JSON POST to any loopback server, pre-encoded."""
+    payload = json.dumps(body, separators=(",", ":")).encode()
+    head = (
+        f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {api_key}\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(payload)}\r\n\r\n"
+    )
+    return (head.encode("latin-1") + payload).decode("latin-1")
+
+
+class _Tally:
+    """What every connection reports into; counting only while ``measuring``."""
+
+    def __init__(self) -> None:
+        self.measuring = False
+        self.stopping = False
+        self.latencies: list[float] = []
+        self.errors = 0
+        self.events = 0
+
+
+class _Connection(asyncio.Protocol):
+    def __init__(self, request: bytes, tally: _Tally, closed: asyncio.Future[None]) -> None:
+        self._request = request
+        self._tally = tally
+        self._closed = closed
+        self._parser = httptools.HttpResponseParser(self)
+        self._transport: asyncio.Transport | None = None
+        self._sent_at = 0.0
+        self._last_byte = b""
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self._transport = cast(asyncio.Transport, transport)  # uvloop's transports do not subclass asyncio's
+        self._send()
+
+    def _send(self) -> None:
+        assert self._transport is not None
+        self._sent_at = time.perf_counter()
+        self._last_byte = b""
+        self._transport.write(self._request)
+
+    def data_received(self, data: bytes) -> None:
+        self._parser.feed_data(data)
+
+    def on_body(self, body: bytes) -> None:
+        if self._tally.measuring:
+            events = body.count(b"\n\n")
+            if self._last_byte == b"\n" and body[:1] == b"\n":
+                events += 1
+            self._tally.events += events
+        self._last_byte = body[-1:]
+
+    def on_message_complete(self) -> None:
+        tally = self._tally
+        if tally.measuring:
+            if self._parser.get_status_code() == 200:
+                tally.latencies.append(time.perf_counter() - self._sent_at)
+            else:
+                tally.errors += 1
+        if tally.stopping:
+            assert self._transport is not None
+            self._transport.close()
+        else:
+            self._send()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if not self._tally.stopping:
+            self._tally.errors += 1
+        if not self._closed.done():
+            self._closed.set_result(None)
+
+
+async def _run(job: LoadJob) -> LoadResult:
+    loop = asyncio.get_running_loop()
+    tally = _Tally()
+    request = job.request.encode("latin-1")
+    closed: list[asyncio.Future[None]] = []
+    for _ in range(job.concurrency):
+        done: asyncio.Future[None] = loop.create_future()
+        await loop.create_connection(lambda done=done: _Connection(request, tally, done), job.host, job.port)
+        closed.append(done)
+    await asyncio.sleep(job.warmup)
+    tally.measuring = True
+    started, cpu_started = time.perf_counter(), time.process_time()
+    await asyncio.sleep(job.duration)
+    tally.measuring = False
+    seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
+    tally.stopping = True
+    await asyncio.wait_for(asyncio.gather(*closed), timeout=30)
+    latencies = tally.latencies or [0.0]
+    return LoadResult(
+        requests=len(tally.latencies),
+        errors=tally.errors,
+        events=tally.events,
+        seconds=seconds,
+        p50_ms=percentile(latencies, 50) * 1000,
+        p99_ms=percentile(latencies, 99) * 1000,
+        cpu_seconds=cpu_seconds,
+    )
+
+
+def _event_loop_runner() -> Any:
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run
+    return uvloop.run
+
+
+def measure(job: LoadJob) -> LoadResult:
+    """Run ``job`` in a fresh load-generator process and return what it measured."""
+    completed = subprocess.run(
+        [sys.executable, "-m", "bench._loadgen"],
+        input=json.dumps(asdict(job)),
+        capture_output=True,
+        text=True,
+        timeout=job.warmup + job.duration + 60,
+        check=False,
+    )
+    if completed.returncode != 0:
+        raise RuntimeError(f"the load generator failed: {completed.stderr.strip()[-2000:]}")
+    return LoadResult(**json.loads(completed.stdout))
+
+
+def main() -> int:
+    job = LoadJob(**json.loads(sys.stdin.read()))
+    if job.cpu is not None:
+        os.sched_setaffinity(0, {job.cpu})
+    result = _event_loop_runner()(_run(job))
+    print(json.dumps(asdict(result)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
