@@ -56,11 +56,16 @@ def test_each_worker_has_its_own_server(mock_openai, n):
 """
 
 
-def test_xdist_workers_get_one_server_each(inner: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
-    urls_dir = inner.mkdir("urls")
+def test_xdist_workers_get_one_server_each(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    urls_dir = pytester.mkdir("urls")
     monkeypatch.setenv("URLS_DIR", str(urls_dir))
-    inner.makepyfile(test_workers=XDIST_MODULE)
-    result = inner.runpytest_subprocess("-n", "2", "--dist", "each", "-p", "no:cacheprovider")
+    # three fresh interpreters (controller and two workers): load only the plugins this run needs
+    monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
+    pytester.makeini("[pytest]\nfilterwarnings = error\n")
+    pytester.makepyfile(test_workers=XDIST_MODULE)
+    result = pytester.runpytest_subprocess(
+        "-p", "xdist.plugin", "-p", "mockserver.pytest_plugin", "-n", "2", "--dist", "each", "-p", "no:cacheprovider"
+    )
     result.assert_outcomes(passed=6)
     by_worker: dict[str, set[str]] = {}
     for path in urls_dir.iterdir():
