@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ._config import CannedReply
+from ._engine import ActiveRule
 from ._inprocess import (
     OPENAI_HOST,
     inprocess_httpx2_client,
@@ -67,6 +68,10 @@ class MockOpenAI:
         """Add rules in their JSON shape (``{"match": ..., "action": ..., "times": n}``); returns their ids."""
         return self.server.add_rules(*rules)
 
+    def rules(self) -> list[ActiveRule]:
+        """The rules in force, in order, with their remaining uses and hits."""
+        return self.server.rules()
+
     def clear_rules(self) -> None:
         self.server.clear_rules()
 
@@ -88,6 +93,10 @@ class MockOpenAI:
     def journal(self) -> list[JournalEntry]:
         """Every request since the test started, oldest first."""
         return self.server.journal
+
+    def journal_for(self, path: str | None = None, method: str | None = None) -> list[JournalEntry]:
+        """The server's own filter: requests whose path is exactly ``path`` (see also :meth:`attempts`)."""
+        return self.server.journal_for(path, method)
 
     def attempts(self, path: str | None = None, *, method: str | None = None) -> list[JournalEntry]:
         """The requests for ``path`` (``"/v1/chat/completions"``; a leading ``/v1`` may be left out), oldest

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import re
 
+import httpx
 import openai
 import pytest
 
@@ -63,7 +64,11 @@ async def test_journal_questions_wait_for_the_answer(mock_openai: MockOpenAI) ->
 
 def test_add_rules_and_clear(mock_openai: MockOpenAI) -> None:
     [rule_id] = mock_openai.add_rules({"match": {"path": "/v1/models"}, "action": {"type": "status", "status": 500}})
-    assert rule_id
+    assert [rule.id for rule in mock_openai.rules()] == [rule_id]
+    assert httpx.get(f"{mock_openai.base_url}/models", headers={"Authorization": "Bearer sk-x"}).status_code == 500
+    assert [entry.status for entry in mock_openai.journal_for("/v1/models", "GET")] == [500]
     mock_openai.clear_rules()
+    assert mock_openai.rules() == []
+    mock_openai.reset()
     assert mock_openai.journal == []
     assert repr(mock_openai) == f"<MockOpenAI {mock_openai.base_url}>"
