@@ -89,11 +89,15 @@ class MachineProperty:
     summary: str
     machine: Callable[[Env], RuleBasedStateMachine]
     examples: int
+    #: rules per example, at most
+    steps: int = 15
 
     def run(self, env: Env, run_settings: settings) -> None:
         def test() -> None:
             try:
-                run_state_machine_as_test(lambda: self.machine(env), settings=run_settings)
+                run_state_machine_as_test(
+                    lambda: self.machine(env), settings=settings(run_settings, stateful_step_count=self.steps)
+                )
             except Violation as exc:
                 raise ContractViolation(self.name, str(exc)) from None
 

@@ -47,7 +47,7 @@ def run_property(prop: Property, env: Env, *, profile: str = "ci", shrink: bool 
     started = time.monotonic()
     deviation = env.target.deviations.get(prop.name)
     try:
-        prop.run(env, property_settings(profile, prop.examples, shrink=shrink))
+        prop.run(env, property_settings(profile, prop.examples, shrink=shrink and deviation is None))
     except ContractViolation as exc:
         verdict: Verdict = "known deviation" if deviation is not None else "fail"
         return PropertyResult(env.target.name, prop.name, verdict, exc.detail, time.monotonic() - started)

@@ -175,7 +175,7 @@ def cancel_cases() -> st.SearchStrategy[CancelCase]:
 
 @st.composite
 def page_cases(draw: st.DrawFn) -> PageCase:
-    total = draw(st.integers(0, 40))
+    total = draw(st.integers(0, 30))
     page_size = draw(st.integers(1, 12))
     break_after = draw(st.none() | st.integers(1, total)) if total else None
     return PageCase(total, page_size, break_after)

@@ -97,6 +97,6 @@ CANCELLATION = (
         strategy=cancel_cases(),
         check=check_cancellation,
         replay=_replay,
-        examples=10,
+        examples=6,
     ),
 )

@@ -95,7 +95,7 @@ RETRIES = (
         strategy=retry_cases(),
         check=check_retry_policy,
         replay=_replay,
-        examples=40,
+        examples=20,
     ),
     GivenProperty(
         name="retries.backoff",

@@ -122,6 +122,6 @@ STATEFUL = (
         name="stateful.files_and_jobs",
         summary="files and fine-tuning jobs: the client agrees with an in-memory model over any sequence of calls",
         machine=_machine,
-        examples=10,
+        examples=4,
     ),
 )

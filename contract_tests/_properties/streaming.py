@@ -186,14 +186,14 @@ STREAMING = (
         strategy=stream_cases(),
         check=check_reassembly,
         replay=_reassembly_replay,
-        examples=40,
+        examples=20,
     ),
     _fault_property(
         "streaming.cut_stream_raises",
         "disconnect",
         "a connection cut mid-stream raises, not retried",
         _connection_error,
-        15,
+        8,
     ),
     _fault_property(
         "streaming.truncated_stream_raises",
@@ -203,13 +203,13 @@ STREAMING = (
         5,
     ),
     _fault_property(
-        "streaming.malformed_event_raises", "malformed", "an event that is not JSON raises", _any_error, 15
+        "streaming.malformed_event_raises", "malformed", "an event that is not JSON raises", _any_error, 8
     ),
     _fault_property(
         "streaming.error_event_raises",
         "stream_error",
         "an error event raises APIError with its message",
         _api_error,
-        15,
+        8,
     ),
 )
