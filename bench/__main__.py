@@ -30,6 +30,7 @@ BENCHMARKS: Mapping[str, str] = {
     "inprocess": ".inprocess",
     "stateful": ".stateful",
     "server": ".server",
+    "soak": ".soak",
 }
 
 

@@ -23,6 +23,7 @@ __all__ = [
     "JournalCheck",
     "Planned",
     "Seen",
+    "category",
     "check_journal",
     "plan",
     "send_all",
@@ -104,12 +105,20 @@ class Seen:
     failed: bool
 
 
-def plan(total: int, seed: int) -> list[Planned]:
-    """``total`` requests, kinds drawn by weight with ``seed``."""
+def plan(total: int, seed: int, *, first: int = 0) -> list[Planned]:
+    """``total`` requests numbered from ``first``, kinds drawn by weight with ``seed``."""
     rng = random.Random(seed)
     names = list(KINDS)
     weights = [KINDS[name][0] for name in names]
-    return [Planned(ident, kind) for ident, kind in enumerate(rng.choices(names, weights, k=total))]
+    return [Planned(ident, kind) for ident, kind in enumerate(rng.choices(names, weights, k=total), start=first)]
+
+
+def category(kind: str) -> str:
+    """``cancellation`` (the client gives up), ``fault`` (asked of the server) or ``plain``."""
+    expectation = KINDS[kind][1]
+    if expectation.abandon_after is not None:
+        return "cancellation"
+    return "plain" if expectation.fault is None else "fault"
 
 
 def _body(planned: Planned, expectation: Expectation) -> dict[str, Any] | None:
