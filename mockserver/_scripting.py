@@ -73,6 +73,12 @@ class ScriptedRule:
         return [entry for entry in self._journal() if entry.rule_id == self.id]
 
     @property
+    def last(self) -> JournalEntry | None:
+        """The newest request this rule fired for."""
+        calls = self.calls
+        return calls[-1] if calls else None
+
+    @property
     def call_count(self) -> int:
         return len(self.calls)
 

@@ -42,6 +42,9 @@ def test_fail_then_times(server: MockServer, http: httpx.Client) -> None:
     assert rule.called
     assert rule.remaining == 0
     assert [entry.status for entry in rule.calls] == [429, 429]
+    assert rule.last is not None
+    assert rule.last.seq == 2
+    assert server.on(path="/v1/nothing").hang().last is None
 
 
 def test_times_may_come_before_the_action(server: MockServer, http: httpx.Client) -> None:
