@@ -21,10 +21,10 @@ async def answer(question: str, *, stream: bool = False) -> str:
     async with openai.AsyncOpenAI() as client:
         messages = [{"role": "user", "content": question}]
         if not stream:
-            completion = await client.chat.completions.create(model="gpt-4o", messages=messages)  # type: ignore[arg-type]
+            completion = await client.chat.completions.create(model="gpt-4o", messages=messages)
             return completion.choices[0].message.content or ""
         pieces = []
-        chunks = await client.chat.completions.create(model="gpt-4o", messages=messages, stream=True)  # type: ignore[arg-type]
+        chunks = await client.chat.completions.create(model="gpt-4o", messages=messages, stream=True)
         async for chunk in chunks:
             if chunk.choices and chunk.choices[0].delta.content:
                 pieces.append(chunk.choices[0].delta.content)

@@ -21,7 +21,7 @@ async def test_fluent_rule_and_attempts(mock_openai: MockOpenAI) -> None:
     mock_openai.on(path="/v1/chat/completions").fail(429, retry_after_ms=1).times(2)
     mock_openai.queue_replies("finally")
     async with openai.AsyncOpenAI(max_retries=2) as client:
-        completion = await client.chat.completions.create(**CHAT)  # type: ignore[call-overload]
+        completion = await client.chat.completions.create(**CHAT)
     assert completion.choices[0].message.content == "finally"
     attempts = mock_openai.attempts("/chat/completions", method="post")
     assert [entry.status for entry in attempts] == [429, 429, 200]
@@ -35,7 +35,7 @@ async def test_fluent_rule_and_attempts(mock_openai: MockOpenAI) -> None:
 async def test_abandoned_stream_is_a_client_disconnect(mock_openai: MockOpenAI) -> None:
     mock_openai.on(path="/v1/chat/completions", stream=True).latency(itl=0.02)
     async with openai.AsyncOpenAI(max_retries=0) as client:
-        stream = await client.chat.completions.create(**CHAT, stream=True)  # type: ignore[call-overload]
+        stream = await client.chat.completions.create(**CHAT, stream=True)
         async for _chunk in stream:
             break  # leaving the loop closes the response
         await stream.close()

@@ -8,6 +8,7 @@ import httpx
 import openai
 import pytest
 import respx
+from starlette.applications import Starlette
 
 from mockserver import ServerConfig, create_app
 from mockserver._inprocess import (
@@ -24,11 +25,11 @@ CHAT = {"model": "gpt-4o", "messages": [{"role": "user", "content": "Hello!"}]}
 
 
 @pytest.fixture
-def app():  # type: ignore[no-untyped-def]
+def app() -> Starlette:
     return create_app(ServerConfig(seed=3))
 
 
-async def test_httpx_client_reaches_the_app(app) -> None:  # type: ignore[no-untyped-def]
+async def test_httpx_client_reaches_the_app(app: Starlette) -> None:
     async with inprocess_httpx_client(app, headers=AUTH) as client:
         response = await client.get("/models")
     assert response.status_code == 200
@@ -36,21 +37,21 @@ async def test_httpx_client_reaches_the_app(app) -> None:  # type: ignore[no-unt
     assert "gpt-4o" in [model["id"] for model in response.json()["data"]]
 
 
-async def test_httpx2_client_reaches_the_app(app) -> None:  # type: ignore[no-untyped-def]
+async def test_httpx2_client_reaches_the_app(app: Starlette) -> None:
     async with inprocess_httpx2_client(app, headers=AUTH) as client:
         response = await client.post("/chat/completions", json=CHAT)
     assert response.status_code == 200
     assert response.json()["object"] == "chat.completion"
 
 
-async def test_app_errors_are_responses_not_exceptions(app) -> None:  # type: ignore[no-untyped-def]
+async def test_app_errors_are_responses_not_exceptions(app: Starlette) -> None:
     async with inprocess_httpx_client(app) as client:
         response = await client.get("/models")
     assert response.status_code == 401
     assert response.json()["error"]["type"] == "invalid_request_error"
 
 
-async def test_both_transports_share_one_app_state(app) -> None:  # type: ignore[no-untyped-def]
+async def test_both_transports_share_one_app_state(app: Starlette) -> None:
     app.state.mock.push_replies("first canned", "second canned")
     async with inprocess_httpx_client(app, headers=AUTH) as one, inprocess_httpx2_client(app, headers=AUTH) as two:
         first = (await one.post("/chat/completions", json=CHAT)).json()
@@ -59,7 +60,7 @@ async def test_both_transports_share_one_app_state(app) -> None:  # type: ignore
     assert second["choices"][0]["message"]["content"] == "second canned"
 
 
-async def test_official_sdk_in_process(app) -> None:  # type: ignore[no-untyped-def]
+async def test_official_sdk_in_process(app: Starlette) -> None:
     app.state.mock.push_replies("canned answer")
     async with inprocess_openai_client(app, max_retries=0) as client:
         completion = await client.chat.completions.create(**CHAT)
@@ -71,7 +72,7 @@ async def test_official_sdk_in_process(app) -> None:  # type: ignore[no-untyped-
             await client.models.retrieve("no-such-model")
 
 
-async def test_respx_routes_the_openai_host_to_the_app(app) -> None:  # type: ignore[no-untyped-def]
+async def test_respx_routes_the_openai_host_to_the_app(app: Starlette) -> None:
     app.state.mock.push_replies("through respx")
     with respx.mock(assert_all_called=True) as router:
         route = route_to_app(router, app)
@@ -83,7 +84,7 @@ async def test_respx_routes_the_openai_host_to_the_app(app) -> None:  # type: ig
     assert response.headers["x-request-id"].startswith("req_")
 
 
-async def test_respx_route_for_another_host(app) -> None:  # type: ignore[no-untyped-def]
+async def test_respx_route_for_another_host(app: Starlette) -> None:
     with respx.mock as router:
         route_to_app(router, app, host="llm.internal")
         async with httpx.AsyncClient() as client:
