@@ -10,6 +10,7 @@ import pytest
 import respx
 from starlette.applications import Starlette
 
+import client
 from mockserver import ServerConfig, create_app
 from mockserver._inprocess import (
     INPROCESS_BASE_URL,
@@ -119,3 +120,18 @@ async def test_respx_fixture_routes_default_httpx_clients(
     assert response.json()["id"] == "gpt-4o"
     assert mock_openai_respx.calls.call_count == 1
     assert mock_openai_inprocess.last_request().path == "/v1/models/gpt-4o"
+
+
+async def test_respx_fixture_routes_our_httpx_client(
+    mock_openai_respx: respx.MockRouter, mock_openai_inprocess: InProcessMockOpenAI
+) -> None:
+    mock_openai_inprocess.queue_replies("via respx", "streamed via respx")
+    async with client.AsyncOpenAI(max_retries=0) as ours:  # default base URL, default (httpx) transport
+        completion = await ours.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "Hi"}])
+        stream = await ours.chat.completions.create(
+            model="gpt-4o", messages=[{"role": "user", "content": "Hi"}], stream=True
+        )
+        pieces = [chunk.choices[0].delta.content async for chunk in stream if chunk.choices]
+    assert completion.choices[0].message.content == "via respx"
+    assert "".join(piece for piece in pieces if piece) == "streamed via respx"
+    assert mock_openai_respx.calls.call_count == 2
