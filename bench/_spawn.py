@@ -104,8 +104,8 @@ def spawn_server(
     """Run ``command`` (which must listen on ``127.0.0.1:port``) in its own process group until the block ends."""
     preexec = (lambda: os.sched_setaffinity(0, {cpu})) if cpu is not None else None
     # a file, not a pipe: a chatty server must never block on a full pipe nobody reads
-    log = tempfile.TemporaryFile()
-    process = subprocess.Popen(
+    with tempfile.TemporaryFile() as log:
+        process = subprocess.Popen(
         list(command),
         stdout=log,
         stderr=subprocess.STDOUT,

@@ -1,4 +1,8 @@
-"""Object ids in OpenAI's formats, drawn from a seeded generator so a run replays exactly."""
+"""Object ids in OpenAI's formats, drawn from a seeded generator so a run replays exactly.
+
+Ids are cut from random bytes (one byte per character, mapped through a table) rather than drawn a character at a
+time: they are made on every request, and this is many times cheaper.
+"""
 
 from __future__ import annotations
 
@@ -11,19 +15,28 @@ _ALNUM = string.ascii_letters + string.digits
 _HEX = "0123456789abcdef"
 
 
+def _byte_table(alphabet: str) -> bytes:
+    """Maps every byte value to a character of ``alphabet`` (near-uniformly: 256 is not always a multiple)."""
+    return bytes(ord(alphabet[value % len(alphabet)]) for value in range(256))
+
+
+_ALNUM_TABLE = _byte_table(_ALNUM)
+
+
 class IdFactory:
     def __init__(self, seed: int) -> None:
         self._rng = random.Random(f"ids:{seed}")
 
     def token(self, length: int, alphabet: str = _ALNUM) -> str:
-        return "".join(self._rng.choices(alphabet, k=length))
+        table = _ALNUM_TABLE if alphabet == _ALNUM else _byte_table(alphabet)
+        return self._rng.randbytes(length).translate(table).decode("latin-1")
 
     def new(self, prefix: str, length: int = 24, alphabet: str = _ALNUM) -> str:
         """``prefix`` followed by ``length`` random characters, e.g. ``new("chatcmpl-", 29)``."""
         return prefix + self.token(length, alphabet)
 
     def hex(self, prefix: str, length: int) -> str:
-        return self.new(prefix, length, _HEX)
+        return prefix + self._rng.randbytes((length + 1) // 2).hex()[:length]
 
     def request_id(self) -> str:
         return self.hex("req_", 32)

@@ -7,6 +7,7 @@ from itertools import zip_longest
 from typing import Any
 
 from .._generation import Generation, GenerationRequest, generate
+from .._json import dumps
 from .._logprobs import chat_logprobs, logprob_rng
 from .._sse import SSEEvent, json_event
 from .._state import ServerState
@@ -14,6 +15,9 @@ from ._chat_request import ChatRequest
 from ._generation_fields import system_fingerprint, usage_body
 
 __all__ = ["ChatChoice", "ChatReply", "plan_reply"]
+
+#: where a chunk's choices go in its encoded frame
+_EMPTY_CHOICES = b'"choices":[]'
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,10 +63,15 @@ class ChatReply:
         }
 
     def chunk_events(self) -> tuple[SSEEvent, ...]:
-        """Every ``chat.completion.chunk`` event, choices interleaved; the usage chunk last when asked for."""
+        """Every ``chat.completion.chunk`` event, choices interleaved; the usage chunk last when asked for.
+
+        The fields every chunk repeats are encoded once: each event is that frame around its encoded choice."""
+        frame = dumps(self._chunk([]))
+        split = frame.rindex(_EMPTY_CHOICES) + len(_EMPTY_CHOICES) - 1
+        head, tail = frame[:split], frame[split:]
         per_choice = [_choice_deltas(choice) for choice in self.choices]
         events = [
-            json_event(self._chunk([delta]))
+            SSEEvent(head + delta + tail)
             for round_ in zip_longest(*per_choice)
             for delta in round_
             if delta is not None
@@ -132,16 +141,20 @@ def _choice_body(choice: ChatChoice) -> dict[str, Any]:
     return {"index": choice.index, "message": message, "logprobs": logprobs, "finish_reason": generation.finish_reason}
 
 
-def _choice_deltas(choice: ChatChoice) -> list[dict[str, Any]]:
-    """The ``choices[0]`` of each chunk one choice streams: role, content pieces, tool-call fragments, finish."""
+def _choice_deltas(choice: ChatChoice) -> list[bytes]:
+    """The encoded ``choices[0]`` of each chunk one choice streams: role, content pieces, tool-call fragments,
+    finish."""
     generation = choice.generation
     first_content = "" if generation.text is not None else None
     deltas = [_delta(choice.index, {"role": "assistant", "content": first_content, "refusal": None})]
-    for position, piece in enumerate(generation.pieces):
-        logprobs = None
-        if choice.logprobs is not None:
+    if choice.logprobs is None:
+        # the common case, one chunk per token: only the piece changes from chunk to chunk
+        before, after = b'{"index":%d,"delta":{"content":' % choice.index, b'},"logprobs":null,"finish_reason":null}'
+        deltas.extend(before + dumps(piece) + after for piece in generation.pieces)
+    else:
+        for position, piece in enumerate(generation.pieces):
             logprobs = {"content": [choice.logprobs[position]], "refusal": None}
-        deltas.append(_delta(choice.index, {"content": piece}, logprobs=logprobs))
+            deltas.append(_delta(choice.index, {"content": piece}, logprobs=logprobs))
     for call_index, call in enumerate(generation.tool_calls):
         opening = {
             "index": call_index,
@@ -160,5 +173,5 @@ def _choice_deltas(choice: ChatChoice) -> list[dict[str, Any]]:
 
 def _delta(
     index: int, delta: dict[str, Any], *, logprobs: dict[str, Any] | None = None, finish_reason: str | None = None
-) -> dict[str, Any]:
-    return {"index": index, "delta": delta, "logprobs": logprobs, "finish_reason": finish_reason}
+) -> bytes:
+    return dumps({"index": index, "delta": delta, "logprobs": logprobs, "finish_reason": finish_reason})
