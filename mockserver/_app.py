@@ -16,6 +16,7 @@ from ._control import control_routes
 from ._endpoints import api_routes
 from ._errors import error_body
 from ._state import ServerState
+from ._tally import Tally
 
 __all__ = ["MockApp", "create_app"]
 
@@ -44,7 +45,21 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     else:
         message = exc.detail
     body = error_body(message, type="invalid_request_error")
-    return JSONResponse(body, exc.status_code, headers=exc.headers)
+    response = JSONResponse(body, exc.status_code, headers=exc.headers)
+    if request.url.path.startswith("/v1"):
+        _journal_refusal(request, response)
+    return response
+
+
+def _journal_refusal(request: Request, response: Response) -> None:
+    """Journal an API request no route took (an unknown URL or method): no rule applies to it."""
+    state: ServerState = request.app.state.mock
+    request_id = request.scope.get("state", {}).get("request_id") or state.ids.request_id()
+    tally = Tally(request.scope, request_id, state.journal, state.stats)
+    with state.journal.lock:
+        tally.record.status = response.status_code
+        tally.record.bytes_sent = len(response.body)
+    tally.finish()
 
 
 async def _server_error(request: Request, exc: Exception) -> Response:

@@ -168,3 +168,15 @@ def test_a_request_refused_for_its_key_is_journaled(server: MockServer) -> None:
     assert "authorization" not in entry.headers
     assert entry.request_id == response.headers["x-request-id"]
     assert server.stats() == {"open_streams": 0, "in_flight": 0, "requests": 1}
+
+
+def test_a_request_for_an_unknown_url_is_journaled(server: MockServer) -> None:
+    with httpx.Client(base_url=server.base_url, headers=AUTH) as http:
+        assert http.post("/chat/complete", json={}).status_code == 404
+        assert http.delete("/models").status_code == 405
+        assert httpx.get(f"{server.url}/nowhere").status_code == 404
+    assert [(entry.method, entry.path, entry.status) for entry in server.journal] == [
+        ("POST", "/v1/chat/complete", 404),
+        ("DELETE", "/v1/models", 405),
+    ]
+    assert all(entry.outcome == "completed" and entry.bytes_sent > 0 for entry in server.journal)
