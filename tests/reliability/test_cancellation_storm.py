@@ -1,0 +1,83 @@
+"""Cancellation storms: 200 chat streams per client, each cancelled at a seeded random point (waiting for its
+headers, or after 0-4 chunks), from our client (httpx and aiohttp transports) and from the official SDK (httpx2
+and aiohttp). Afterwards the server has no request, stream or task left over, the journal shows every stream that
+reached it as a client disconnect, every response the client handed out was closed, and no connection is open
+once the client is closed. Warnings (unclosed sessions, unawaited coroutines) fail the test.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from bench._sockets import established_connections
+from bench._storm import CLIENTS, STORM_HEADER, add_task_probe, run_storm
+from mockserver import MockServer, ServerConfig
+
+STREAMS = 200
+
+
+@pytest.fixture(scope="module")
+def storm_server() -> Iterator[tuple[MockServer, str]]:
+    with MockServer(ServerConfig(seed=5)) as server:
+        yield server, add_task_probe(server)
+
+
+async def _settle(server: MockServer) -> dict[str, int]:
+    """The server's counters once it has noticed every disconnect (a bounded wait, not a timing assertion)."""
+    for _ in range(500):
+        stats = server.stats()
+        if stats["in_flight"] == 0 and stats["open_streams"] == 0:
+            break
+        await asyncio.sleep(0.02)
+    return server.stats()
+
+
+async def _server_tasks(probe: str) -> int:
+    async with httpx.AsyncClient() as http:
+        count: int = (await http.get(probe)).json()["tasks"]
+        return count
+
+
+async def _connections_closed(port: int) -> int:
+    for _ in range(250):
+        if not established_connections(port):
+            break
+        await asyncio.sleep(0.02)
+    return established_connections(port)
+
+
+@pytest.mark.parametrize("kind", CLIENTS)
+async def test_cancelled_streams_leave_nothing_behind(storm_server: tuple[MockServer, str], kind: str) -> None:
+    server, probe = storm_server
+    tasks_before = await _server_tasks(probe)
+    tally = await run_storm(kind, server.base_url, streams=STREAMS, seed=STREAMS, concurrency=25)
+    gc.collect()
+
+    assert tally.errors == []
+    assert tally.not_cancelled == 0
+    assert tally.cancelled_waiting_for_headers + tally.cancelled_mid_stream == STREAMS
+    assert tally.cancelled_waiting_for_headers > 0
+    assert tally.cancelled_mid_stream > 0
+    assert tally.responses >= tally.cancelled_mid_stream
+    assert tally.unreleased == 0
+    assert await _connections_closed(server.port) == 0
+
+    stats = await _settle(server)
+    assert (stats["in_flight"], stats["open_streams"]) == (0, 0)
+    assert await _server_tasks(probe) <= tasks_before
+    stormed = [entry for entry in server.journal if entry.headers.get(STORM_HEADER, "").startswith(f"{kind}-")]
+    assert len(stormed) >= tally.cancelled_mid_stream
+    outcomes = {entry.outcome for entry in stormed}
+    if kind == "openai-aiohttp":
+        # the SDK's aiohttp adapter sometimes keeps reading a cancelled stream to its end (a known deviation,
+        # seen in bursts on a loaded machine): those requests complete on the server, never anything else
+        drained = [entry for entry in stormed if entry.outcome == "completed"]
+        assert all(entry.events_sent > 4 for entry in drained)
+        assert outcomes <= {"client_disconnected", "completed"}
+    else:
+        assert outcomes == {"client_disconnected"}
