@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from hypothesis import given, note, settings
+from hypothesis import example, given, note, settings
 from hypothesis.stateful import RuleBasedStateMachine, run_state_machine_as_test
 from hypothesis.strategies import SearchStrategy
 
@@ -27,10 +27,14 @@ class Violation(AssertionError):
 class ContractViolation(AssertionError):
     """A property failed for a target; ``property`` is its name."""
 
-    def __init__(self, property_name: str, detail: str) -> None:
+    def __init__(self, property_name: str, detail: str, *, scenario: str | None = None) -> None:
         super().__init__(f"contract property {property_name!r} violated: {detail}")
         self.property = property_name
         self.detail = detail
+        #: the scenario file (YAML) that replays the failing example, when the property has one
+        self.scenario = scenario
+        if scenario is not None:
+            self.add_note(f"replay the failing example with this scenario file:\n{scenario}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +69,8 @@ class GivenProperty:
     examples: int
     #: how long one example may take before it counts as hanging
     example_timeout: float = 30.0
+    #: examples always tried first (the policy's landmarks), besides the generated ones
+    landmarks: tuple[Any, ...] = ()
 
     def run(self, env: Env, run_settings: settings) -> None:
         def one_example(example: Any) -> None:
@@ -73,14 +79,15 @@ class GivenProperty:
             try:
                 env.portal.call(self.check(env, example), timeout=self.example_timeout)
             except Violation as exc:
-                failure = ContractViolation(self.name, str(exc))
-                failure.add_note(scenario)
-                raise failure from None
+                raise ContractViolation(self.name, str(exc), scenario=scenario) from None
             except Exception as exc:
                 exc.add_note(scenario)
                 raise
 
-        _run_named(self.name, run_settings(given(self.strategy)(one_example)))
+        test = given(self.strategy)(one_example)
+        for landmark in self.landmarks:
+            test = example(landmark)(test)
+        _run_named(self.name, run_settings(test))
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,7 +124,8 @@ def _run_named(name: str, test: Callable[[], None]) -> None:
     except BaseExceptionGroup as group:
         inner = _first_violation(group)
         if inner is not None:
-            raise ContractViolation(name, f"{inner.detail} (failed only sometimes: flaky)") from group
+            detail = f"{inner.detail} (failed only sometimes: flaky)"
+            raise ContractViolation(name, detail, scenario=inner.scenario) from group
         raise ContractViolation(name, f"{type(group).__name__}: {group}") from group
     except Exception as exc:
         raise ContractViolation(name, f"{type(exc).__name__}: {exc}") from exc

@@ -28,7 +28,9 @@ __all__ = [
     "timeout_cases",
 ]
 
-RETRY_STATUSES = (400, 401, 403, 404, 408, 409, 422, 429, 500, 502, 503, 504)
+#: statuses the policy does not retry, and those it does
+FINAL_STATUSES = (400, 401, 403, 404, 422)
+RETRIED_STATUSES = (408, 409, 429, 500, 502, 503, 504)
 #: text that stresses SSE framing and JSON escaping
 _TRICKY = ("\n", "\r\n", "\r", "\n\n", "data: [DONE]\n\n", ": comment", "event: error", '{"error":1}', "\u2028", "\x00")
 
@@ -67,6 +69,8 @@ class StreamFaultCase:
 class CancelCase:
     #: ``None``: cancel while waiting for the response headers; else after this many events
     after_events: int | None
+    #: cancel while the caller awaits something else of its own, holding the stream in ``async with``
+    in_body: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,12 +90,12 @@ class TimeoutCase:
 
 
 def _milliseconds() -> st.SearchStrategy[float]:
-    return st.integers(20, 60).map(float)
+    return st.integers(15, 45).map(float)
 
 
 @st.composite
 def _status_step(draw: st.DrawFn) -> Step:
-    status = draw(st.sampled_from(RETRY_STATUSES))
+    status = draw(st.sampled_from(FINAL_STATUSES) | st.sampled_from(RETRIED_STATUSES))
     should_retry = draw(st.sampled_from((None, None, None, True, False)))
     delay = draw(st.sampled_from(("ms", "ms", "seconds", "both", "too_long_ms", "too_long_seconds")))
     if delay == "ms":
@@ -170,7 +174,7 @@ def stream_fault_cases(
 
 
 def cancel_cases() -> st.SearchStrategy[CancelCase]:
-    return st.builds(CancelCase, after_events=st.none() | st.integers(0, 6))
+    return st.builds(CancelCase, after_events=st.none() | st.integers(0, 6), in_body=st.booleans())
 
 
 @st.composite

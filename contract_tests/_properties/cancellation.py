@@ -1,6 +1,7 @@
-"""Cancellation: cancelling the task that makes a streamed call, at any point (before the headers, after k events),
-ends it promptly; the server sees the client go (journal outcome ``client_disconnected``, no open stream, nothing in
-flight) while the client is still open, so no connection is left behind; no task is left running."""
+"""Cancellation: cancelling the task that makes a streamed call, at any point (before the headers, after k events,
+while the caller awaits something else inside ``async with stream``), ends it promptly; the server sees the client
+go (journal outcome ``client_disconnected``, no open stream, nothing in flight) while the client is still open, so
+no connection is left behind; no task is left running."""
 
 from __future__ import annotations
 
@@ -33,6 +34,8 @@ def _rule(case: CancelCase) -> dict[str, Any]:
 def _replay(case: CancelCase) -> str:
     request = {"model": CHAT_MODEL, "messages": list(CHAT_MESSAGES), "stream": True}
     where = "before the headers" if case.after_events is None else f"after {case.after_events} events"
+    if case.in_body:
+        where += ", while the caller awaits something else"
     return scenario_text([_rule(case)], replies=[{"pieces": ["x"] * _STREAM_EVENTS}], request=request) + (
         f"# cancel the call {where}\n"
     )
@@ -49,13 +52,25 @@ async def check_cancellation(env: Env, case: CancelCase) -> None:
 
         async def consume() -> None:
             stream = await session.client.chat.completions.create(**session.chat_request(), stream=True)
+            if case.in_body:  # the documented way to hold a stream across other awaits
+                async with stream:
+                    await iterate(stream)
+            else:
+                await iterate(stream)
+
+        async def iterate(stream: Any) -> None:
             seen = 0
             if case.after_events == 0:
-                reached.set()
+                await parked()
             async for _ in stream:
                 seen += 1
                 if seen == case.after_events:
-                    reached.set()
+                    await parked()
+
+        async def parked() -> None:
+            reached.set()
+            if case.in_body:  # busy in the caller's own code until cancelled
+                await asyncio.Event().wait()
 
         task = asyncio.create_task(consume())
         if case.after_events is None:

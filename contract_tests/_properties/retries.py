@@ -6,14 +6,14 @@ from __future__ import annotations
 from mockserver import JournalEntry
 
 from .._property import Env, GivenProperty, Violation
-from .._schedules import CHAT_PATH, Expected, expected_outcome, scenario_text, schedule_rules
+from .._schedules import CHAT_PATH, Expected, Step, expected_outcome, scenario_text, schedule_rules
 from .._session import CHAT_MESSAGES, CHAT_MODEL, Session, open_session
 from .._strategies import RetryCase, backoff_cases, retry_cases
 
 __all__ = ["RETRIES", "WAIT_SLACK"]
 
 #: how much later than asked a retry may come (the client's own work, a loaded box); below the shortest backoff
-WAIT_SLACK = 0.3
+WAIT_SLACK = 0.25
 #: the journal clock and the client's clock may round differently
 CLOCK_GRAIN = 0.002
 
@@ -88,6 +88,16 @@ def _describe(raised: BaseException | None) -> str:
     return "success" if raised is None else f"{type(raised).__name__}: {raised}"
 
 
+#: the policy's landmarks: a final status, a directed retry, a delay above the bound, a quota error, exhaustion
+LANDMARKS = (
+    RetryCase(1, (Step("status", 400, retry_after_ms=20.0),)),
+    RetryCase(2, (Step("status", 429, retry_after_ms=20.0), Step("status", 503, retry_after=0.02))),
+    RetryCase(2, (Step("status", 500, retry_after=1000.0),)),
+    RetryCase(2, (Step("quota"),)),
+    RetryCase(1, (Step("status", 502, retry_after_ms=20.0), Step("status", 500, retry_after_ms=20.0))),
+    RetryCase(1, (Step("status", 404, retry_after_ms=20.0, should_retry=True), Step("reset"))),
+)
+
 RETRIES = (
     GivenProperty(
         name="retries.policy",
@@ -96,6 +106,7 @@ RETRIES = (
         check=check_retry_policy,
         replay=_replay,
         examples=20,
+        landmarks=LANDMARKS,
     ),
     GivenProperty(
         name="retries.backoff",

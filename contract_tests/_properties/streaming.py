@@ -138,11 +138,11 @@ def _fault_check(expect: Callable[[Any, StreamFaultCase, BaseException], str | N
             except Exception as exc:
                 raised = exc
             attempts = len(session.server.journal_for(CHAT_PATH))
+        if attempts != 1:
+            raise Violation(f"the request was sent {attempts} times: a stream that started must not be retried")
         if raised is None:
             text = "".join(got.parts)
             raise Violation(f"a {case.fault} stream ended without an error; the caller got {text!r} as the answer")
-        if attempts != 1:
-            raise Violation(f"the request was sent {attempts} times: a stream that started must not be retried")
         problem = expect(session.errors, case, raised)
         if problem is not None:
             raise Violation(problem)
@@ -202,9 +202,7 @@ STREAMING = (
         _any_error,
         5,
     ),
-    _fault_property(
-        "streaming.malformed_event_raises", "malformed", "an event that is not JSON raises", _any_error, 8
-    ),
+    _fault_property("streaming.malformed_event_raises", "malformed", "an event that is not JSON raises", _any_error, 8),
     _fault_property(
         "streaming.error_event_raises",
         "stream_error",
