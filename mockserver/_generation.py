@@ -50,6 +50,11 @@ _WORDS = (
     "next", "good", "useful", "future", "world", "idea", "shows", "makes", "gives", "takes", "works",
     "helps", "brings", "always", "often", "here", "there", "with", "from", "into", "about", "over",
 )  # fmt: skip
+_WORD_COUNT = len(_WORDS)
+_WORD_BITS = _WORD_COUNT.bit_length()
+_SPACED = tuple(" " + word for word in _WORDS)
+_CAPITALIZED = tuple(word.capitalize() for word in _WORDS)
+_SPACED_CAPITALIZED = tuple(" " + word for word in _CAPITALIZED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,24 +211,35 @@ def _text_generation(pieces: list[str], request: GenerationRequest) -> Generatio
 
 
 def _sentence_pieces(rng: random.Random, length: int, *, leading_space: bool = False) -> list[str]:
-    """Exactly ``length`` pieces of English-like sentences, each word and each mark one piece."""
+    """Exactly ``length`` pieces of English-like sentences, each word and each mark one piece.
+
+    Long replies run this per token, so the words come from precomputed forms (capitalized, with a leading space)
+    and a word is drawn inline exactly as ``rng.choice(_WORDS)`` draws it (``getrandbits`` until below the count),
+    so a seed gives the same text as ever."""
+    bits, draw = rng.getrandbits, rng.random
     pieces: list[str] = []
+    append = pieces.append
+    count = 0
+    after_word = False
     sentence_start = True
     words_in_sentence = 0
-    while len(pieces) < length:
-        remaining = length - len(pieces)
-        after_word = bool(pieces) and pieces[-1][-1].isalpha()
-        if remaining == 1 or (after_word and remaining > 2 and words_in_sentence >= 4 and rng.random() < 0.15):
-            pieces.append(".")
-            sentence_start, words_in_sentence = True, 0
+    while count < length:
+        remaining = length - count
+        count += 1
+        if remaining == 1 or (after_word and remaining > 2 and words_in_sentence >= 4 and draw() < 0.15):
+            append(".")
+            after_word, sentence_start, words_in_sentence = False, True, 0
             continue
-        if after_word and words_in_sentence >= 3 and remaining > 2 and rng.random() < 0.08:
-            pieces.append(",")
+        if after_word and words_in_sentence >= 3 and remaining > 2 and draw() < 0.08:
+            append(",")
+            after_word = False
             continue
-        word = rng.choice(_WORDS)
-        if sentence_start:
-            word = word.capitalize()
-        pieces.append(word if not pieces and not leading_space else " " + word)
-        sentence_start = False
+        index = bits(_WORD_BITS)
+        while index >= _WORD_COUNT:
+            index = bits(_WORD_BITS)
+        bare = count == 1 and not leading_space
+        forms = (_CAPITALIZED if bare else _SPACED_CAPITALIZED) if sentence_start else (_WORDS if bare else _SPACED)
+        append(forms[index])
+        after_word, sentence_start = True, False
         words_in_sentence += 1
     return pieces
