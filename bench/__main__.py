@@ -31,6 +31,7 @@ BENCHMARKS: Mapping[str, str] = {
     "stateful": ".stateful",
     "server": ".server",
     "soak": ".soak",
+    "storm": ".storm",
 }
 
 

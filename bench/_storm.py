@@ -35,8 +35,8 @@ TASK_PROBE = "/_probe/tasks"
 MESSAGES = [{"role": "user", "content": "storm"}]
 #: ``(headers) -> an open stream`` (an async context manager that is also an async iterator)
 OpenStream = Callable[[Mapping[str, str]], Awaitable[Any]]
-#: slow enough that no stream ends before its cancel point, even on a loaded machine
-_SLOW_STREAM = '{"type": "latency", "itl": 0.02}'
+#: slow enough that the server is still sending when the cancellation lands, even on a loaded machine
+_SLOW_STREAM = '{"type": "latency", "itl": 0.1}'
 _SLOW_HEADERS = '{"type": "latency", "ttft": 5}'
 
 
@@ -151,15 +151,14 @@ async def open_storm_client(kind: str, base_url: str, tally: StormTally) -> Asyn
 
 
 async def _read_then_wait(open_stream: OpenStream, headers: Mapping[str, str], chunks: int, at: asyncio.Event) -> None:
+    """Open a stream, read ``chunks`` chunks, then wait (for the cancellation) with the stream open."""
     async with await open_stream(headers) as stream:
-        if chunks == 0:
-            at.set()
         received = 0
-        async for _ in stream:
+        while received < chunks:
+            await anext(stream)
             received += 1
-            if received == chunks:
-                at.set()
-    # the stream ended before the cancel point; the caller counts it
+        at.set()
+        await asyncio.Event().wait()
 
 
 async def _one(open_stream: OpenStream, ident: str, rng: random.Random, tally: StormTally) -> None:
