@@ -49,8 +49,11 @@ def run_property(prop: Property, env: Env, *, profile: str = "ci", shrink: bool 
     try:
         prop.run(env, property_settings(profile, prop.examples, shrink=shrink and deviation is None))
     except ContractViolation as exc:
-        verdict: Verdict = "known deviation" if deviation is not None else "fail"
-        return PropertyResult(env.target.name, prop.name, verdict, exc.detail, time.monotonic() - started)
+        took = time.monotonic() - started
+        if deviation is not None:
+            detail = f"{deviation} (observed: {exc.detail})"
+            return PropertyResult(env.target.name, prop.name, "known deviation", detail, took)
+        return PropertyResult(env.target.name, prop.name, "fail", exc.detail, took)
     if deviation is not None:
         return PropertyResult(env.target.name, prop.name, "deviation fixed", deviation, time.monotonic() - started)
     return PropertyResult(env.target.name, prop.name, "pass", "", time.monotonic() - started)
