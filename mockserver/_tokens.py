@@ -45,9 +45,11 @@ _PIECE = re.compile(
 
 def split_tokens(text: str) -> list[str]:
     """Split ``text`` into token pieces; ``"".join(split_tokens(text)) == text``."""
+    found: list[str] = _PIECE.findall(text)
+    if not found or max(map(len, found)) <= _LONGEST_PIECE:
+        return found
     pieces: list[str] = []
-    for match in _PIECE.finditer(text):
-        piece = match.group()
+    for piece in found:
         while len(piece) > _LONGEST_PIECE:
             pieces.append(piece[:_LONGEST_PIECE])
             piece = piece[_LONGEST_PIECE:]
@@ -56,7 +58,11 @@ def split_tokens(text: str) -> list[str]:
 
 
 def count_tokens(text: str) -> int:
-    return len(split_tokens(text))
+    """``len(split_tokens(text))``, without building the split pieces."""
+    found: list[str] = _PIECE.findall(text)
+    if not found or max(map(len, found)) <= _LONGEST_PIECE:
+        return len(found)
+    return sum(-(-len(piece) // _LONGEST_PIECE) for piece in found)
 
 
 def count_message_tokens(messages: Iterable[Mapping[str, Any]]) -> int:
