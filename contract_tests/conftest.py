@@ -18,6 +18,8 @@ from ._targets import BUILTIN_TARGETS, Target, TargetError, resolve_targets
 
 register_profiles()
 
+_TARGETS = pytest.StashKey[list[Target]]()
+
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("contract", "OpenAI client contract suite")
@@ -28,15 +30,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    try:
+        config.stash[_TARGETS] = resolve_targets(config.getoption("--contract-client"))
+    except TargetError as exc:
+        raise pytest.UsageError(str(exc)) from None
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "contract_case" not in metafunc.fixturenames:
         return
-    try:
-        targets = resolve_targets(metafunc.config.getoption("--contract-client"))
-    except TargetError as exc:
-        raise pytest.UsageError(str(exc)) from None
     params = []
-    for target in targets:
+    for target in metafunc.config.stash[_TARGETS]:
         for prop in PROPERTIES:
             reason = target.deviations.get(prop.name)
             marks = [pytest.mark.xfail(strict=True, reason=f"known deviation: {reason}")] if reason else []
