@@ -8,6 +8,9 @@ import pytest
 
 from mockserver import MockServer, ServerConfig
 
+#: the plugin tests (tests/plugin) run pytest inside pytest
+pytest_plugins = ["pytester"]
+
 
 @pytest.fixture(scope="session")
 def live_server() -> Iterator[MockServer]:

@@ -18,8 +18,6 @@ import truststore  # noqa: F401
 import uvicorn.protocols.http.httptools_impl  # noqa: F401
 import uvloop  # noqa: F401
 
-pytest_plugins = ["pytester"]
-
 INNER_INI = """
 [pytest]
 asyncio_mode = {mode}
