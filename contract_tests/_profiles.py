@@ -30,7 +30,7 @@ def register_profiles() -> None:
 def choose_profile(name: str | None = None) -> str:
     """``name`` if it is a contract profile, else ``$CONTRACT_PROFILE``, else ``ci``."""
     for candidate in (name, os.environ.get(PROFILE_ENV)):
-        if candidate in PROFILES:
+        if candidate is not None and candidate in PROFILES:
             return candidate
     return DEFAULT_PROFILE
 

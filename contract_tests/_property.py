@@ -4,7 +4,7 @@ property, with the scenario file that replays the failing example attached as a 
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -62,7 +62,7 @@ class GivenProperty:
     name: str
     summary: str
     strategy: SearchStrategy[Any]
-    check: Callable[[Env, Any], Awaitable[None]]
+    check: Callable[[Env, Any], Coroutine[Any, Any, None]]
     #: the scenario file (YAML) that replays an example
     replay: Callable[[Any], str]
     #: examples under the ``ci`` profile
@@ -100,11 +100,15 @@ class MachineProperty:
     steps: int = 15
 
     def run(self, env: Env, run_settings: settings) -> None:
+        def build() -> RuleBasedStateMachine:
+            return self.machine(env)
+
+        # hypothesis accepts any factory of machines, though it is typed as the class
+        factory: Any = build
+
         def test() -> None:
             try:
-                run_state_machine_as_test(
-                    lambda: self.machine(env), settings=settings(run_settings, stateful_step_count=self.steps)
-                )
+                run_state_machine_as_test(factory, settings=settings(run_settings, stateful_step_count=self.steps))
             except Violation as exc:
                 raise ContractViolation(self.name, str(exc)) from None
 

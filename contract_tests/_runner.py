@@ -63,7 +63,7 @@ def run_suite(
     targets: Iterable[Target], properties: Iterable[Property], *, profile: str = "ci"
 ) -> list[PropertyResult]:
     chosen = tuple(properties)
-    results = []
+    results: list[PropertyResult] = []
     for target in targets:
         with contract_env(target) as env:
             results.extend(run_property(prop, env, profile=profile) for prop in chosen)
