@@ -30,6 +30,7 @@ BENCHMARKS: Mapping[str, str] = {
     "inprocess": ".inprocess",
     "stateful": ".stateful",
     "server": ".server",
+    "peers": ".peers",
     "soak": ".soak",
     "storm": ".storm",
 }
