@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -10,10 +11,9 @@ __all__ = ["JSONDecodeError", "dumps", "loads"]
 
 JSONDecodeError = orjson.JSONDecodeError
 
-
-def dumps(value: Any) -> bytes:
-    """Compact JSON bytes, as OpenAI sends them."""
-    return orjson.dumps(value)
+#: compact JSON bytes, as OpenAI sends them - orjson's own function, so hot paths (a call per streamed token)
+#: pay no wrapper call
+dumps: Callable[[Any], bytes] = orjson.dumps
 
 
 def loads(data: bytes | str) -> Any:

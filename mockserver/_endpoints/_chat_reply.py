@@ -70,12 +70,15 @@ class ChatReply:
         split = frame.rindex(_EMPTY_CHOICES) + len(_EMPTY_CHOICES) - 1
         head, tail = frame[:split], frame[split:]
         per_choice = [_choice_deltas(choice) for choice in self.choices]
-        events = [
-            SSEEvent(head + delta + tail)
-            for round_ in zip_longest(*per_choice)
-            for delta in round_
-            if delta is not None
-        ]
+        if len(per_choice) == 1:
+            events = [SSEEvent(head + delta + tail) for delta in per_choice[0]]
+        else:
+            events = [
+                SSEEvent(head + delta + tail)
+                for round_ in zip_longest(*per_choice)
+                for delta in round_
+                if delta is not None
+            ]
         if self.request.include_usage:
             events.append(json_event({**self._chunk([]), "usage": self.usage()}))
         return tuple(events)
