@@ -110,7 +110,10 @@ class MachineProperty:
             try:
                 run_state_machine_as_test(factory, settings=settings(run_settings, stateful_step_count=self.steps))
             except Violation as exc:
-                raise ContractViolation(self.name, str(exc)) from None
+                failure = ContractViolation(self.name, str(exc))
+                for step_note in getattr(exc, "__notes__", ()):  # hypothesis notes the steps that fail
+                    failure.add_note(step_note)
+                raise failure from None
 
         _run_named(self.name, test)
 

@@ -18,6 +18,7 @@ from client._transports import HttpxTransport
 
 __all__ = [
     "BROKEN_CLIENTS",
+    "caches_job_lists",
     "drops_last_chunk",
     "ignores_max_retries",
     "ignores_retry_after",
@@ -183,8 +184,34 @@ class _FirstPageOnly:
             yield item
 
 
-def _wrapped(inner: Any, *, stream: StreamWrap | None = None, paging: bool = False) -> Any:
+class _ListCache:
+    """Answers each list call with the items the first call with the same parameters got (a stale cache)."""
+
+    def __init__(self, list_items: Callable[..., Any]) -> None:
+        self._list = list_items
+        self._seen: dict[str, list[Any]] = {}
+
+    def __call__(self, **params: Any) -> Any:
+        return _CachedListing(self, repr(sorted(params.items())), params)
+
+
+class _CachedListing:
+    def __init__(self, cache: _ListCache, key: str, params: dict[str, Any]) -> None:
+        self._cache, self._key, self._params = cache, key, params
+
+    async def __aiter__(self) -> AsyncIterator[Any]:
+        seen = self._cache._seen
+        if self._key not in seen:
+            seen[self._key] = [item async for item in self._cache._list(**self._params)]
+        for item in seen[self._key]:
+            yield item
+
+
+def _wrapped(inner: Any, *, stream: StreamWrap | None = None, paging: bool = False, cached: bool = False) -> Any:
     overrides: dict[str, Any] = {}
+    if cached:
+        jobs = inner.fine_tuning.jobs
+        overrides["fine_tuning"] = _Namespace(inner.fine_tuning, jobs=_Namespace(jobs, list=_ListCache(jobs.list)))
     if stream is not None:
         overrides["chat"] = _Namespace(inner.chat, completions=_ChatCompletions(inner.chat.completions, stream))
     if paging:
@@ -294,6 +321,12 @@ def stops_paging_early(**options: Any) -> Any:
     return _wrapped(_client(**options), paging=True)
 
 
+@_contract_factory
+def caches_job_lists(**options: Any) -> Any:
+    """Answers ``fine_tuning.jobs.list`` from a cache filled by the first call (new jobs never show)."""
+    return _wrapped(_client(**options), cached=True)
+
+
 #: factory name -> the property the suite must report violated
 BROKEN_CLIENTS: Mapping[str, str] = {
     "ignores_retry_after": "retries.policy",
@@ -305,4 +338,5 @@ BROKEN_CLIENTS: Mapping[str, str] = {
     "retries_started_stream": "streaming.cut_stream_raises",
     "leaks_connection_on_cancel": "cancellation.prompt_and_clean",
     "stops_paging_early": "pagination.every_item_once",
+    "caches_job_lists": "stateful.files_and_jobs",
 }
