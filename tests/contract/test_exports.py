@@ -7,7 +7,9 @@ import contract_tests
 
 def test_exported_names() -> None:
     assert set(contract_tests.__all__) == {
-        name for name in vars(contract_tests) if not name.startswith("_") and name not in {"annotations"}
+        name
+        for name in vars(contract_tests)
+        if name.isidentifier() and not name.startswith("_") and name != "annotations"
     }
 
 
