@@ -61,7 +61,7 @@ def _check_waits(expected: Expected, journal: list[JournalEntry]) -> None:
         ended = before.ended_at if before.ended_at is not None else before.received_at
         late = after.received_at - ended
         if late > highest + WAIT_SLACK:
-            raise Violation(f"retry {index + 1} came {late:.3f} s after the answer; expected at most {highest:.3f} s")
+            raise LateRetry(f"retry {index + 1} came {late:.3f} s after the answer; expected at most {highest:.3f} s")
 
 
 def _check_retry_counts(journal: list[JournalEntry]) -> None:
@@ -71,7 +71,19 @@ def _check_retry_counts(journal: list[JournalEntry]) -> None:
             raise Violation(f"attempt {index + 1} sent x-stainless-retry-count {sent!r}, expected {index}")
 
 
+class LateRetry(Violation):
+    """A retry came later than the policy allows."""
+
+
 async def check_retry_policy(env: Env, case: RetryCase) -> None:
+    try:
+        await _check_once(env, case)
+    except LateRetry:
+        # a loaded machine can stall one retry; a client that waits too long does it again
+        await _check_once(env, case)
+
+
+async def _check_once(env: Env, case: RetryCase) -> None:
     expected = expected_outcome(case.steps, case.max_retries)
     session, raised, journal = await _call(env, case)
     if len(journal) != expected.attempts:
