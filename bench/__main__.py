@@ -31,6 +31,7 @@ BENCHMARKS: Mapping[str, str] = {
     "stateful": ".stateful",
     "server": ".server",
     "peers": ".peers",
+    "scale": ".scale",
     "soak": ".soak",
     "storm": ".storm",
 }

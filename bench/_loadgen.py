@@ -52,6 +52,8 @@ class LoadResult:
     p99_ms: float
     #: CPU seconds the load generator itself used while measuring
     cpu_seconds: float
+    #: every response completed, warm-up and wind-down included (what the server's CPU time was spent on)
+    total_responses: int = 0
 
     @property
     def requests_per_s(self) -> float:
@@ -81,6 +83,7 @@ class _Tally:
         self.latencies: list[float] = []
         self.errors = 0
         self.events = 0
+        self.responses = 0
 
 
 class _Connection(asyncio.Protocol):
@@ -116,6 +119,7 @@ class _Connection(asyncio.Protocol):
 
     def on_message_complete(self) -> None:
         tally = self._tally
+        tally.responses += 1
         if tally.measuring:
             if self._parser.get_status_code() == 200:
                 tally.latencies.append(time.perf_counter() - self._sent_at)
@@ -160,6 +164,7 @@ async def _run(job: LoadJob) -> LoadResult:
         p50_ms=percentile(latencies, 50) * 1000,
         p99_ms=percentile(latencies, 99) * 1000,
         cpu_seconds=cpu_seconds,
+        total_responses=tally.responses,
     )
 
 

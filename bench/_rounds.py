@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from ._loadgen import LoadJob, LoadResult, measure
-from ._spawn import RunningServer
+from ._spawn import RunningServer, cpu_seconds
 
 __all__ = ["Measured", "load_average", "measure_rounds", "uvicorn_stack"]
 
@@ -22,6 +22,8 @@ class Measured:
 
     name: str
     results: tuple[LoadResult, ...]
+    #: the server's CPU seconds during each run
+    server_cpu: tuple[float, ...] = ()
 
     @property
     def requests_per_s(self) -> float:
@@ -40,6 +42,18 @@ class Measured:
         return statistics.median(result.p99_ms for result in self.results)
 
     @property
+    def cpu_us_per_request(self) -> float | None:
+        """The server's CPU time per response it sent (steadier than req/s on a busy machine)."""
+        if not self.server_cpu:
+            return None
+        per = [
+            cpu / r.total_responses * 1e6
+            for cpu, r in zip(self.server_cpu, self.results, strict=True)
+            if r.total_responses
+        ]
+        return statistics.median(per) if per else None
+
+    @property
     def errors(self) -> int:
         return sum(result.errors for result in self.results)
 
@@ -51,6 +65,7 @@ class Measured:
             "p50_ms": self.p50_ms,
             "p99_ms": self.p99_ms,
             "errors": self.errors,
+            "cpu_us": self.cpu_us_per_request,
         }
 
 
@@ -60,13 +75,16 @@ def measure_rounds(
     """``rounds`` runs of ``job`` against each server, the order rotating every round. ``request_for`` gives a
     server (by name) a request of its own; the others send ``job.request``."""
     results: dict[str, list[LoadResult]] = {server.name: [] for server in servers}
+    cpu: dict[str, list[float]] = {server.name: [] for server in servers}
     for round_ in range(rounds):
         shift = round_ % len(servers)
         for server in [*servers[shift:], *servers[:shift]]:
             request = (request_for or {}).get(server.name, job.request)
             run = replace(job, host=server.host, port=server.port, request=request)
+            before = cpu_seconds(server.pid)
             results[server.name].append(measure(run))
-    return [Measured(server.name, tuple(results[server.name])) for server in servers]
+            cpu[server.name].append(cpu_seconds(server.pid) - before)
+    return [Measured(server.name, tuple(results[server.name]), tuple(cpu[server.name])) for server in servers]
 
 
 def load_average() -> float:

@@ -15,7 +15,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["RunningServer", "free_port", "pin_cores", "resident_kib", "spawn_server"]
+__all__ = ["RunningServer", "cpu_seconds", "free_port", "pin_cores", "resident_kib", "spawn_server"]
 
 HOST = "127.0.0.1"
 
@@ -55,6 +55,16 @@ def _children(pid: int) -> list[int]:
             found.append(int(child))
             found.extend(_children(int(child)))
     return found
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of ``pid`` and its live descendants so far, in seconds."""
+    ticks = 0
+    for process in (pid, *_children(pid)):
+        with contextlib.suppress(OSError):
+            fields = Path(f"/proc/{process}/stat").read_text().rsplit(")", 1)[1].split()
+            ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def resident_kib(pid: int) -> int:
@@ -106,23 +116,22 @@ def spawn_server(
     # a file, not a pipe: a chatty server must never block on a full pipe nobody reads
     with tempfile.TemporaryFile() as log:
         process = subprocess.Popen(
-        list(command),
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env={**os.environ, **(env or {})},
-        cwd=cwd,
-        start_new_session=True,
-        preexec_fn=preexec,
-    )
-    try:
+            list(command),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, **(env or {})},
+            cwd=cwd,
+            start_new_session=True,
+            preexec_fn=preexec,
+        )
         try:
-            _wait_ready(process, port, timeout)
-        except RuntimeError as exc:
+            try:
+                _wait_ready(process, port, timeout)
+            except RuntimeError as exc:
+                _stop(process)
+                log.seek(0)
+                error = log.read().decode(errors="replace")[-1500:]
+                raise RuntimeError(f"{name}: {exc}\n{error}") from None
+            yield RunningServer(name, HOST, port, process.pid)
+        finally:
             _stop(process)
-            log.seek(0)
-            error = log.read().decode(errors="replace")[-1500:]
-            raise RuntimeError(f"{name}: {exc}\n{error}") from None
-        yield RunningServer(name, HOST, port, process.pid)
-    finally:
-        _stop(process)
-        log.close()

@@ -50,7 +50,9 @@ COLUMNS = (
     Column("p50_ms", "p50 ms", ".2f"),
     Column("p99_ms", "p99 ms", ".2f"),
     Column("errors", "errors"),
+    Column("cpu_us", "server cpu us/resp", ".0f"),
     Column("ratio", "x bare", ".2f"),
+    Column("cpu_ratio", "cpu x bare", ".2f"),
 )
 
 
@@ -129,9 +131,12 @@ def run(args: argparse.Namespace) -> BenchResult:
             mock, bare = measured
             key = "events_per_s" if name == "sse" else "requests_per_s"
             ratio = getattr(mock, key) / getattr(bare, key) if getattr(bare, key) else None
+            cpu_ratio = None
+            if mock.cpu_us_per_request and bare.cpu_us_per_request:
+                cpu_ratio = bare.cpu_us_per_request / mock.cpu_us_per_request
             for item in measured:
                 row = {"workload": name, "concurrency": facts["concurrency"], **item.row()}
-                row["ratio"] = ratio if item is mock else 1.0
+                row["ratio"], row["cpu_ratio"] = (ratio, cpu_ratio) if item is mock else (1.0, 1.0)
                 rows.append(row)
             details[name] = {
                 **facts,
@@ -150,7 +155,8 @@ def run(args: argparse.Namespace) -> BenchResult:
             f"uvicorn on {stack['loop']} + {stack['http']}; medians of {args.rounds} interleaved rounds of "
             f"{args.duration:g} s; load average {details['load_average_before']:.1f} -> "
             f"{details['load_average_after']:.1f}",
-            "x bare: the fake over bare Starlette sending the same bytes (req/s for chat, events/s for sse)",
+            "x bare: the fake over bare Starlette sending the same bytes (req/s for chat, events/s for sse); "
+            "cpu x bare: bare's server CPU per response over the fake's (1.0 = as cheap; steadier on a busy box)",
         ),
     )
 

@@ -1,0 +1,154 @@
+"""``scale``: throughput and memory as the journal fills up to its cap and past it, and with several workers.
+
+*Journal*: one ``mockserver serve --journal-size CAP`` takes non-stream chat load in phases until it has seen
+``--fill`` times CAP requests (or ``--budget`` seconds pass). After each phase: requests so far, journal entries
+(``min(requests, CAP)``), that phase's requests/s and the server's resident memory. Below the cap memory grows with
+the journal; past it, it must stay flat (the journal is a ring buffer) and requests/s must not fall.
+
+*Workers*: the same load against ``mockserver serve --workers N`` for each N of ``--workers`` (unpinned: the
+workers need the cores). Scripted state lives in each worker process: see ``docs/benchmarks.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from dataclasses import replace
+from typing import Any
+
+import httpx
+
+from ._loadgen import LoadJob, build_request, measure
+from ._result import BenchResult, Column
+from ._rounds import load_average, measure_rounds, uvicorn_stack
+from ._spawn import free_port, pin_cores, resident_kib, spawn_server
+from ._table import render
+from .server import CHAT_BODY
+
+__all__ = ["DESCRIPTION", "add_arguments", "run"]
+
+DESCRIPTION = "requests/s and memory as the journal fills to its cap (100k) and past it; --workers N throughput"
+
+COLUMNS = (
+    Column("what", "run"),
+    Column("requests", "requests so far"),
+    Column("journal", "journal entries"),
+    Column("requests_per_s", "req/s", ".0f"),
+    Column("p99_ms", "p99 ms", ".1f"),
+    Column("rss_mib", "RSS MiB", ".1f"),
+    Column("errors", "errors"),
+)
+
+
+def _workers(text: str) -> list[int]:
+    try:
+        counts = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a list of worker counts: {text!r}") from None
+    if counts and min(counts) < 1:
+        raise argparse.ArgumentTypeError("worker counts must be 1 or more")
+    return counts
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--cap", type=int, default=100_000, help="the journal's size (--journal-size)")
+    parser.add_argument("--fill", type=float, default=1.3, help="requests to send, as a multiple of the cap")
+    parser.add_argument("--budget", type=float, default=40.0, help="most seconds of load for the journal part")
+    parser.add_argument("--phase", type=float, default=4.0, help="seconds per journal phase")
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--workers", type=_workers, default=[1, 2], help="worker counts, e.g. 1,2 (empty: skip)")
+    parser.add_argument("--worker-duration", type=float, default=3.0, help="seconds measured per worker count")
+    parser.add_argument("--no-pin", dest="pin", action="store_false", help="do not pin the journal run")
+
+
+def _journal_rows(args: argparse.Namespace, job: LoadJob) -> list[dict[str, Any]]:
+    server_cpu, load_cpu = pin_cores(args.pin)
+    port = free_port()
+    command = [sys.executable, "-m", "mockserver", "serve", "--port", str(port), "--journal-size", str(args.cap)]
+    rows: list[dict[str, Any]] = []
+    with spawn_server("mockserver", command, port=port, cpu=server_cpu) as server:
+        rows.append({"what": "journal: idle", "requests": 0, "journal": 0, "rss_mib": resident_kib(server.pid) / 1024})
+        sent = 0
+        deadline = time.monotonic() + args.budget
+        phase = replace(job, port=server.port, duration=args.phase, cpu=load_cpu)
+        while sent < args.fill * args.cap and time.monotonic() < deadline:
+            result = measure(phase)
+            sent = _requests_seen(server.url)
+            rows.append(
+                {
+                    "what": "journal: phase",
+                    "requests": sent,
+                    "journal": min(sent, args.cap),
+                    "requests_per_s": result.requests_per_s,
+                    "p99_ms": result.p99_ms,
+                    "rss_mib": resident_kib(server.pid) / 1024,
+                    "errors": result.errors,
+                }
+            )
+    return rows
+
+
+def _requests_seen(root: str) -> int:
+    """Requests the server has seen since its start (its own counter)."""
+    count: int = httpx.get(f"{root}/_mock/stats", timeout=30).json()["requests"]
+    return count
+
+
+def _worker_rows(args: argparse.Namespace, job: LoadJob) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    for count in args.workers:
+        port = free_port()
+        command = [sys.executable, "-m", "mockserver", "serve", "--port", str(port), "--workers", str(count)]
+        try:
+            with spawn_server(f"{count} workers", command, port=port) as server:
+                time.sleep(0.5 * count)  # every worker imports and builds its app before it accepts
+                (measured,) = measure_rounds([server], replace(job, duration=args.worker_duration), 1)
+                rows.append(
+                    {
+                        "what": f"--workers {count}",
+                        "requests_per_s": measured.requests_per_s,
+                        "p99_ms": measured.p99_ms,
+                        "rss_mib": resident_kib(server.pid) / 1024,
+                        "errors": measured.errors,
+                    }
+                )
+        except RuntimeError as exc:
+            rows.append({"what": f"--workers {count}: {str(exc).splitlines()[0]}"})
+    return rows
+
+
+def run(args: argparse.Namespace) -> BenchResult:
+    before = load_average()
+    job = LoadJob("127.0.0.1", 0, build_request("/v1/chat/completions", CHAT_BODY), args.concurrency, 1.0)
+    rows = _journal_rows(args, job) + _worker_rows(args, job)
+    past_cap = [row["rss_mib"] for row in rows if row.get("requests", 0) > args.cap]
+    at_cap = [row["rss_mib"] for row in rows if 0 < row.get("requests", 0) <= args.cap]
+    details = {
+        "cap": args.cap,
+        "stack": uvicorn_stack(),
+        "rss_growth_past_cap_mib": (max(past_cap) - min(past_cap)) if len(past_cap) > 1 else None,
+        "rss_at_last_phase_below_cap_mib": at_cap[-1] if at_cap else None,
+    }
+    return BenchResult(
+        benchmark="scale",
+        columns=COLUMNS,
+        rows=tuple(rows),
+        details=details,
+        notes=(
+            f"non-stream chat at concurrency {args.concurrency}; journal cap {args.cap}; load average "
+            f"{before:.1f} -> {load_average():.1f}",
+            "RSS includes every worker process; worker runs are unpinned, the journal run is pinned like `server`",
+        ),
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.scale", description=DESCRIPTION)
+    add_arguments(parser)
+    print(render(run(parser.parse_args(argv))))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
