@@ -95,6 +95,20 @@ def _requests_seen(root: str) -> int:
     return count
 
 
+def _wait_until_serving(root: str, timeout: float = 60.0) -> None:
+    """The parent holds the socket, so the port accepts before any worker serves: wait for an answer, then a
+    moment for the other workers (they start together)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{root}/health", timeout=5).status_code == 200:
+                time.sleep(1.0)
+                return
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    raise RuntimeError(f"no worker answered within {timeout:g} s")
+
+
 def _worker_rows(args: argparse.Namespace, job: LoadJob) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     for count in args.workers:
@@ -102,7 +116,7 @@ def _worker_rows(args: argparse.Namespace, job: LoadJob) -> list[dict[str, Any]]
         command = [sys.executable, "-m", "mockserver", "serve", "--port", str(port), "--workers", str(count)]
         try:
             with spawn_server(f"{count} workers", command, port=port) as server:
-                time.sleep(0.5 * count)  # every worker imports and builds its app before it accepts
+                _wait_until_serving(server.url)
                 (measured,) = measure_rounds([server], replace(job, duration=args.worker_duration), 1)
                 rows.append(
                     {
