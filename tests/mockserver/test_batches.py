@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import httpx
@@ -14,34 +13,11 @@ from openai.types import Batch
 
 from mockserver import MockServer, Prepopulate, ServerConfig
 
-AUTH = {"Authorization": "Bearer sk-test"}
 REQUESTS = b"".join(
     b'{"custom_id":"r%d","method":"POST","url":"/v1/chat/completions",'
     b'"body":{"model":"gpt-4o","messages":[{"role":"user","content":"hi"}]}}\n' % i
     for i in range(3)
 )
-
-
-@pytest.fixture(params=["httpx", "aiohttp"])
-def transport(request: pytest.FixtureRequest) -> str:
-    """Which HTTP stack the official SDK runs on: its default one, or aiohttp."""
-    return str(request.param)
-
-
-@pytest.fixture
-async def sdk(server: MockServer, transport: str) -> AsyncIterator[openai.AsyncOpenAI]:
-    """The official async client against the live server, validating every body strictly."""
-    http_client = openai.DefaultAioHttpClient() if transport == "aiohttp" else None
-    async with openai.AsyncOpenAI(
-        base_url=server.base_url, api_key="sk-test", http_client=http_client, _strict_response_validation=True
-    ) as client:
-        yield client
-
-
-@pytest.fixture
-def http(server: MockServer) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=server.base_url, headers=AUTH) as client:
-        yield client
 
 
 @pytest.fixture
@@ -202,13 +178,6 @@ async def test_finished_prepopulated_batches_cannot_be_cancelled() -> None:
                 with pytest.raises(openai.BadRequestError):
                     await client.batches.cancel(by_status[status].id)
             assert (await client.batches.cancel(by_status["in_progress"].id)).status == "cancelling"
-
-
-@pytest.fixture(scope="module")
-def shared_http(live_server: MockServer) -> Iterator[httpx.Client]:
-    """One client for every hypothesis example (building an httpx client per example costs more than the test)."""
-    with httpx.Client(base_url=live_server.base_url, headers=AUTH) as client:
-        yield client
 
 
 json_values = st.recursive(

@@ -2,13 +2,12 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import AsyncIterator
 from typing import Any
 
 import jsonschema
 import openai
 import pytest
-from _chat_sdk import TRANSPORTS, post, sdk_client
+from _helpers import post, sdk_client
 from openai.types.chat import ChatCompletion
 from pydantic import BaseModel
 from starlette.requests import Request
@@ -34,12 +33,6 @@ WEATHER_TOOL = {
         "strict": True,
     },
 }
-
-
-@pytest.fixture(params=TRANSPORTS)
-async def client(request: pytest.FixtureRequest, server: MockServer) -> AsyncIterator[openai.AsyncOpenAI]:
-    async with sdk_client(server, request.param) as client:
-        yield client
 
 
 async def test_a_completion_has_openai_ids_and_usage(client: openai.AsyncOpenAI) -> None:
@@ -239,7 +232,7 @@ async def test_content_parts_with_an_image_count_fixed_tokens(client: openai.Asy
 
 async def test_echo_mode_answers_with_the_last_user_message() -> None:
     with MockServer(ServerConfig(mode="echo")) as echo_server:
-        async with sdk_client(echo_server, "httpx") as client:
+        async with sdk_client(echo_server, "httpx", max_retries=0) as client:
             completion = await client.chat.completions.create(model="gpt-4o", messages=MESSAGES)  # type: ignore[arg-type]
     assert completion.choices[0].message.content == "Tell me about the sea."
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
-from _chat_sdk import HEADERS, sse_data
+from _helpers import AUTH, sse_data
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -23,7 +23,7 @@ PROPERTY_SETTINGS = settings(max_examples=50, deadline=None, suppress_health_che
 
 @pytest.fixture(scope="module")
 def http(live_server: MockServer) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=live_server.base_url, headers=HEADERS, timeout=30) as client:
+    with httpx.Client(base_url=live_server.base_url, headers=AUTH, timeout=30) as client:
         yield client
 
 

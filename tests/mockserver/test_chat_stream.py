@@ -1,12 +1,10 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from typing import Any
 
 import openai
-import pytest
-from _chat_sdk import TRANSPORTS, post, sdk_client, stream_chunks
+from _helpers import post, stream_chunks
 from openai.types.chat import ChatCompletion, ChatCompletionChunk
 from starlette.requests import Request
 
@@ -28,12 +26,6 @@ TOOL = {
         },
     },
 }
-
-
-@pytest.fixture(params=TRANSPORTS)
-async def client(request: pytest.FixtureRequest, server: MockServer) -> AsyncIterator[openai.AsyncOpenAI]:
-    async with sdk_client(server, request.param) as client:
-        yield client
 
 
 async def _collect(client: openai.AsyncOpenAI, **params: Any) -> list[ChatCompletionChunk]:

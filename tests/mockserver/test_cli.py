@@ -12,13 +12,12 @@ from pathlib import Path
 
 import httpx
 import pytest
+from _helpers import AUTH
 
 from mockserver import default_config
 from mockserver._cli import _parser, build_config, main
 from mockserver._latency import FixedLatency, NormalLatency, UniformLatency
 from mockserver._ratelimit import RateLimits
-
-AUTH = {"Authorization": "Bearer sk-test"}
 
 
 def config_for(*argv: str):  # type: ignore[no-untyped-def]

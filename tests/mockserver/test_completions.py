@@ -1,24 +1,17 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 from typing import Any
 
 import openai
 import pytest
-from _chat_sdk import TRANSPORTS, post, sdk_client, stream_chunks
+from _helpers import TRANSPORTS, post, sdk_client, stream_chunks
 from openai.types import Completion
 
 from mockserver import MockServer
 from mockserver._tokens import count_tokens
 
 MODEL = "gpt-3.5-turbo-instruct"
-
-
-@pytest.fixture(params=TRANSPORTS)
-async def client(request: pytest.FixtureRequest, server: MockServer) -> AsyncIterator[openai.AsyncOpenAI]:
-    async with sdk_client(server, request.param) as client:
-        yield client
 
 
 async def test_a_completion_has_the_legacy_shape(client: openai.AsyncOpenAI) -> None:
@@ -76,7 +69,7 @@ async def test_stop_and_logprobs(server: MockServer, client: openai.AsyncOpenAI)
 async def test_streamed_text_equals_the_non_streamed_text(server: MockServer, transport: str) -> None:
     # Like OpenAI's, content chunks carry ``finish_reason: null``, which the SDK's ``Completion`` type does not
     # allow: strict response validation rejects every real legacy stream, so this client validates loosely.
-    async with sdk_client(server, transport, strict=False) as client:
+    async with sdk_client(server, transport, strict=False, max_retries=0) as client:
         chunks, whole = await _stream_and_whole(client)
     texts: dict[int, str] = {}
     finishes: dict[int, str] = {}

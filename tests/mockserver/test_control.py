@@ -9,7 +9,6 @@ import pytest
 
 from mockserver import MockServer
 
-AUTH = {"Authorization": "Bearer sk-test"}
 RULE = {"match": {"path": "/v1/models"}, "action": {"type": "status", "status": 429, "retry_after_ms": 20}, "times": 2}
 
 
@@ -17,12 +16,6 @@ RULE = {"match": {"path": "/v1/models"}, "action": {"type": "status", "status": 
 def control(server: MockServer) -> Iterator[httpx.Client]:
     """A client for the control routes: no API key."""
     with httpx.Client(base_url=f"{server.url}/_mock", timeout=5) as client:
-        yield client
-
-
-@pytest.fixture
-def api(server: MockServer) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=server.base_url, headers=AUTH, timeout=5) as client:
         yield client
 
 
@@ -36,9 +29,9 @@ def test_post_rules_takes_one_rule_or_a_list_and_returns_ids(control: httpx.Clie
     assert listed[0]["remaining"] == 2
 
 
-def test_a_posted_rule_applies_to_api_requests(control: httpx.Client, api: httpx.Client) -> None:
+def test_a_posted_rule_applies_to_api_requests(control: httpx.Client, http: httpx.Client) -> None:
     control.post("/rules", json=RULE)
-    assert [api.get("/models").status_code for _ in range(3)] == [429, 429, 200]
+    assert [http.get("/models").status_code for _ in range(3)] == [429, 429, 200]
     assert control.get("/rules").json()["rules"][0]["remaining"] == 0
 
 
@@ -85,36 +78,36 @@ def test_delete_one_rule_or_all(control: httpx.Client) -> None:
 
 
 def test_reset_forgets_rules_journal_and_stored_state(
-    server: MockServer, control: httpx.Client, api: httpx.Client
+    server: MockServer, control: httpx.Client, http: httpx.Client
 ) -> None:
     chat = {"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}], "store": True}
-    created = api.post("/chat/completions", json=chat).json()["id"]
+    created = http.post("/chat/completions", json=chat).json()["id"]
     control.post("/rules", json=RULE)
-    assert api.get(f"/chat/completions/{created}").status_code == 200
+    assert http.get(f"/chat/completions/{created}").status_code == 200
     assert control.post("/reset").json() == {"reset": True}
     assert control.get("/rules").json() == {"rules": []}
     assert control.get("/journal").json() == {"data": []}
-    assert api.get(f"/chat/completions/{created}").status_code == 404
+    assert http.get(f"/chat/completions/{created}").status_code == 404
     assert control.get("/stats").json()["requests"] == 1
 
 
-def test_stats_count_requests(control: httpx.Client, api: httpx.Client) -> None:
-    api.get("/models")
-    api.get("/models")
+def test_stats_count_requests(control: httpx.Client, http: httpx.Client) -> None:
+    http.get("/models")
+    http.get("/models")
     assert control.get("/stats").json() == {"open_streams": 0, "in_flight": 0, "requests": 2}
 
 
-def test_journal_can_be_filtered(control: httpx.Client, api: httpx.Client) -> None:
-    api.get("/models")
-    api.post("/chat/completions", json={"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]})
+def test_journal_can_be_filtered(control: httpx.Client, http: httpx.Client) -> None:
+    http.get("/models")
+    http.post("/chat/completions", json={"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]})
     entries = control.get("/journal", params={"path": "/v1/chat/completions", "method": "post"}).json()["data"]
     assert [entry["path"] for entry in entries] == ["/v1/chat/completions"]
 
 
-def test_queued_replies_are_served_in_order(control: httpx.Client, api: httpx.Client) -> None:
+def test_queued_replies_are_served_in_order(control: httpx.Client, http: httpx.Client) -> None:
     assert control.post("/replies", json=["first", {"content": "second"}]).json() == {"queued": 2}
     chat = {"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]}
-    contents = [api.post("/chat/completions", json=chat).json()["choices"][0]["message"]["content"] for _ in "ab"]
+    contents = [http.post("/chat/completions", json=chat).json()["choices"][0]["message"]["content"] for _ in "ab"]
     assert contents == ["first", "second"]
     response = control.post("/replies", json=[{"text": "wrong field"}])
     assert response.status_code == 400
@@ -127,8 +120,8 @@ def test_control_routes_need_no_key_and_ignore_rules(control: httpx.Client) -> N
     assert control.get("/journal").json() == {"data": []}
 
 
-def test_a_bad_fault_header_is_a_400_naming_it(api: httpx.Client) -> None:
-    response = api.get("/models", headers={"X-Mock-Fault": "teapot"})
+def test_a_bad_fault_header_is_a_400_naming_it(http: httpx.Client) -> None:
+    response = http.get("/models", headers={"X-Mock-Fault": "teapot"})
     assert response.status_code == 400
     assert response.json()["error"]["param"] == "x-mock-fault"
     assert "teapot" in response.json()["error"]["message"]

@@ -5,12 +5,12 @@ from __future__ import annotations
 import base64
 import math
 import struct
-from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import httpx
 import openai
 import pytest
+from _helpers import sdk_client
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openai.types import CreateEmbeddingResponse
@@ -18,41 +18,13 @@ from openai.types import CreateEmbeddingResponse
 from mockserver import MockServer
 from mockserver._tokens import count_tokens
 
-AUTH = {"Authorization": "Bearer sk-test"}
 SMALL = "text-embedding-3-small"
 
 
-@pytest.fixture(params=["httpx", "aiohttp"])
-def transport(request: pytest.FixtureRequest) -> str:
-    """Which HTTP stack the official SDK runs on: its default one, or aiohttp."""
-    return str(request.param)
-
-
-def open_client(server: MockServer, transport: str, *, strict: bool = True) -> openai.AsyncOpenAI:
-    http_client = openai.DefaultAioHttpClient() if transport == "aiohttp" else None
-    return openai.AsyncOpenAI(
-        base_url=server.base_url, api_key="sk-test", http_client=http_client, _strict_response_validation=strict
-    )
-
-
 @pytest.fixture
-async def sdk(server: MockServer, transport: str) -> AsyncIterator[openai.AsyncOpenAI]:
-    """The official async client against the live server, validating every body strictly."""
-    async with open_client(server, transport) as client:
-        yield client
-
-
-@pytest.fixture(scope="module")
-def http_client(live_server: MockServer) -> Iterator[httpx.Client]:
-    """One plain HTTP client per module (building one costs a TLS context, which adds up)."""
-    with httpx.Client(base_url=live_server.base_url, headers=AUTH) as client:
-        yield client
-
-
-@pytest.fixture
-def http(server: MockServer, http_client: httpx.Client) -> httpx.Client:
-    """A plain HTTP client for raw bodies, against a freshly reset server."""
-    return http_client
+def http(server: MockServer, shared_http: httpx.Client) -> httpx.Client:
+    """The module's one plain HTTP client (``shared_http``) for raw bodies, against a freshly reset server."""
+    return shared_http
 
 
 def post(http: httpx.Client, body: Any) -> httpx.Response:
@@ -69,7 +41,7 @@ async def test_base64_default_and_float_give_the_same_unit_vectors(
     # Without encoding_format the SDK asks for base64 and decodes it after parsing; its strict mode validates
     # the still-encoded string against ``List[float]`` first and rejects it (a limitation of the SDK, the same
     # against OpenAI itself), so this request goes through a non-strict client.
-    async with open_client(server, transport, strict=False) as lenient:
+    async with sdk_client(server, transport, strict=False) as lenient:
         decoded = await lenient.embeddings.create(model=SMALL, input=["hello world", "goodbye"])
     floats = await sdk.embeddings.create(model=SMALL, input=["hello world", "goodbye"], encoding_format="float")
     assert [item.embedding for item in decoded.data] == [item.embedding for item in floats.data]

@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import openai
 import pytest
+from _helpers import sdk_client
 
 from mockserver import JournalEntry, MockServer
 from mockserver.faults import fail
@@ -29,8 +30,9 @@ MESSAGES = [{"role": "user", "content": "hi"}]
 
 @pytest.fixture(params=["httpx2", "aiohttp"])
 async def client(request: pytest.FixtureRequest, server: MockServer) -> AsyncIterator[openai.AsyncOpenAI]:
-    http_client = openai.DefaultAioHttpClient() if request.param == "aiohttp" else None
-    async with openai.AsyncOpenAI(base_url=server.base_url, api_key="sk-test", http_client=http_client) as sdk:
+    """The SDK as users build it (its default retries, no strict validation): these tests watch its retries, so
+    this replaces the shared no-retry ``client``."""
+    async with sdk_client(server, request.param, strict=False) as sdk:
         yield sdk
 
 

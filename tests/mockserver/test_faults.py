@@ -4,38 +4,22 @@ empty, and the stream-only actions' non-stream forms."""
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Iterator
 
 import httpx
 import pytest
+from _helpers import AUTH, settle
 
 from mockserver import MockServer, ServerConfig
 
-AUTH = {"Authorization": "Bearer sk-test"}
 CHAT = "/v1/chat/completions"
 CHAT_BODY = {"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]}
 
 
-@pytest.fixture
-def http(server: MockServer) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=server.url, headers=AUTH, timeout=5) as client:
-        yield client
-
-
-def settle(server: MockServer) -> None:
-    """Wait until the server has settled every request (a hang-up reaches it a moment after the client's)."""
-    deadline = time.monotonic() + 5
-    while any(entry.outcome == "in_progress" for entry in server.journal):
-        assert time.monotonic() < deadline, "requests still in progress"
-        time.sleep(0.005)
-
-
-def test_status_sends_openai_error_body_and_retry_headers(server: MockServer, http: httpx.Client) -> None:
+def test_status_sends_openai_error_body_and_retry_headers(server: MockServer, root_http: httpx.Client) -> None:
     server.on(path="/v1/models").fail(
         503, retry_after=2, retry_after_ms=20, should_retry=False, headers={"X-Extra": "1"}
     )
-    response = http.get("/v1/models")
+    response = root_http.get("/v1/models")
     assert response.status_code == 503
     assert response.json() == {
         "error": {
@@ -67,10 +51,10 @@ def test_status_sends_openai_error_body_and_retry_headers(server: MockServer, ht
     ],
 )
 def test_every_status_gets_an_openai_shaped_body(
-    server: MockServer, http: httpx.Client, status: int, kind: str, code: str | None
+    server: MockServer, root_http: httpx.Client, status: int, kind: str, code: str | None
 ) -> None:
     server.on().fail(status)
-    response = http.post(CHAT, json=CHAT_BODY)
+    response = root_http.post(CHAT, json=CHAT_BODY)
     assert response.status_code == status
     error = response.json()["error"]
     assert (error["type"], error["code"], error["param"]) == (kind, code, None)
@@ -78,16 +62,16 @@ def test_every_status_gets_an_openai_shaped_body(
     assert error["message"]
 
 
-def test_status_message_and_code_can_be_custom(server: MockServer, http: httpx.Client) -> None:
+def test_status_message_and_code_can_be_custom(server: MockServer, root_http: httpx.Client) -> None:
     server.on().fail(400, message="Bad things.", code="context_length_exceeded")
-    error = http.post(CHAT, json=CHAT_BODY).json()["error"]
+    error = root_http.post(CHAT, json=CHAT_BODY).json()["error"]
     assert (error["message"], error["code"]) == ("Bad things.", "context_length_exceeded")
 
 
 @pytest.mark.parametrize(("kind", "unit"), [("requests", "RPM"), ("tokens", "TPM")])
-def test_rate_limit_is_a_realistic_429(server: MockServer, http: httpx.Client, kind: str, unit: str) -> None:
+def test_rate_limit_is_a_realistic_429(server: MockServer, root_http: httpx.Client, kind: str, unit: str) -> None:
     server.on().rate_limit(kind, retry_after=0.25)
-    response = http.post(CHAT, json=CHAT_BODY)
+    response = root_http.post(CHAT, json=CHAT_BODY)
     assert response.status_code == 429
     error = response.json()["error"]
     assert (error["type"], error["code"]) == (kind, "rate_limit_exceeded")
@@ -100,18 +84,18 @@ def test_rate_limit_is_a_realistic_429(server: MockServer, http: httpx.Client, k
     assert "x-should-retry" not in response.headers
 
 
-def test_quota_is_an_insufficient_quota_429_not_to_be_retried(server: MockServer, http: httpx.Client) -> None:
+def test_quota_is_an_insufficient_quota_429_not_to_be_retried(server: MockServer, root_http: httpx.Client) -> None:
     server.on().rate_limit("quota")
-    response = http.post(CHAT, json=CHAT_BODY)
+    response = root_http.post(CHAT, json=CHAT_BODY)
     assert response.status_code == 429
     assert response.json()["error"]["code"] == "insufficient_quota"
     assert response.json()["error"]["type"] == "insufficient_quota"
     assert response.headers["x-should-retry"] == "false"
 
 
-def test_latency_delays_a_whole_non_stream_reply(server: MockServer, http: httpx.Client) -> None:
+def test_latency_delays_a_whole_non_stream_reply(server: MockServer, root_http: httpx.Client) -> None:
     server.on(path=CHAT).latency(ttft=0.03)
-    response = http.post(CHAT, json=CHAT_BODY)
+    response = root_http.post(CHAT, json=CHAT_BODY)
     assert response.status_code == 200
     (entry,) = server.journal
     assert entry.action == "latency"
@@ -119,10 +103,10 @@ def test_latency_delays_a_whole_non_stream_reply(server: MockServer, http: httpx
     assert entry.ended_at - entry.received_at >= 0.03
 
 
-def test_hang_answers_nothing_until_the_client_gives_up(server: MockServer, http: httpx.Client) -> None:
+def test_hang_answers_nothing_until_the_client_gives_up(server: MockServer, root_http: httpx.Client) -> None:
     server.on(path="/v1/models").hang()
     with pytest.raises(httpx.ReadTimeout):
-        http.get("/v1/models", timeout=0.1)
+        root_http.get("/v1/models", timeout=0.1)
     settle(server)
     (entry,) = server.journal
     assert (entry.action, entry.status, entry.bytes_sent) == ("hang", None, 0)
@@ -143,35 +127,35 @@ def test_abandoned_hangs_leave_nothing_behind(server: MockServer) -> None:
     assert server.state.stopping.waiting == 0
 
 
-def test_reset_aborts_the_connection_before_any_byte(server: MockServer, http: httpx.Client) -> None:
+def test_reset_aborts_the_connection_before_any_byte(server: MockServer, root_http: httpx.Client) -> None:
     server.on(path="/v1/models").reset()
     with pytest.raises(httpx.ReadError, match="reset by peer"):
-        http.get("/v1/models")
+        root_http.get("/v1/models")
     settle(server)
     (entry,) = server.journal
     assert (entry.action, entry.status, entry.bytes_sent, entry.outcome) == ("reset", None, 0, "server_cut")
 
 
-def test_empty_closes_the_connection_without_a_byte(server: MockServer, http: httpx.Client) -> None:
+def test_empty_closes_the_connection_without_a_byte(server: MockServer, root_http: httpx.Client) -> None:
     server.on(path="/v1/models").empty()
     with pytest.raises(httpx.RemoteProtocolError, match="without sending a response"):
-        http.get("/v1/models")
+        root_http.get("/v1/models")
     settle(server)
     (entry,) = server.journal
     assert (entry.action, entry.status, entry.outcome) == ("empty", None, "server_cut")
 
 
-def test_the_server_keeps_serving_after_connection_faults(server: MockServer, http: httpx.Client) -> None:
+def test_the_server_keeps_serving_after_connection_faults(server: MockServer, root_http: httpx.Client) -> None:
     server.on(path="/v1/models").reset().times(1)
     with pytest.raises(httpx.TransportError):
-        http.get("/v1/models")
-    assert http.get("/v1/models").status_code == 200
+        root_http.get("/v1/models")
+    assert root_http.get("/v1/models").status_code == 200
 
 
-def test_disconnect_cuts_a_non_stream_body_halfway(server: MockServer, http: httpx.Client) -> None:
+def test_disconnect_cuts_a_non_stream_body_halfway(server: MockServer, root_http: httpx.Client) -> None:
     server.on(path=CHAT).disconnect()
     with pytest.raises(httpx.RemoteProtocolError):
-        http.post(CHAT, json=CHAT_BODY)
+        root_http.post(CHAT, json=CHAT_BODY)
     settle(server)
     (entry,) = server.journal
     assert (entry.status, entry.outcome) == (200, "server_cut")
@@ -180,10 +164,10 @@ def test_disconnect_cuts_a_non_stream_body_halfway(server: MockServer, http: htt
 
 @pytest.mark.parametrize("kind", ["truncate", "malformed"])
 def test_truncate_and_malformed_send_a_json_typed_body_that_is_not_json(
-    server: MockServer, http: httpx.Client, kind: str
+    server: MockServer, root_http: httpx.Client, kind: str
 ) -> None:
     getattr(server.on(path=CHAT), kind)()
-    response = http.post(CHAT, json=CHAT_BODY)
+    response = root_http.post(CHAT, json=CHAT_BODY)
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/json"
     with pytest.raises(json.JSONDecodeError):
@@ -191,24 +175,24 @@ def test_truncate_and_malformed_send_a_json_typed_body_that_is_not_json(
     assert server.journal[0].outcome == "completed"
 
 
-def test_stream_error_on_a_non_stream_request_is_a_500(server: MockServer, http: httpx.Client) -> None:
+def test_stream_error_on_a_non_stream_request_is_a_500(server: MockServer, root_http: httpx.Client) -> None:
     server.on(path=CHAT).stream_error(message="went wrong", code="boom")
-    response = http.post(CHAT, json=CHAT_BODY)
+    response = root_http.post(CHAT, json=CHAT_BODY)
     assert response.status_code == 500
     assert response.json()["error"]["message"] == "went wrong"
     assert response.json()["error"]["code"] == "boom"
 
 
-def test_stream_faults_leave_error_replies_alone(server: MockServer, http: httpx.Client) -> None:
+def test_stream_faults_leave_error_replies_alone(server: MockServer, root_http: httpx.Client) -> None:
     server.on(path=CHAT).disconnect()
-    response = http.post(CHAT, json={"model": "gpt-4o"})
+    response = root_http.post(CHAT, json={"model": "gpt-4o"})
     assert response.status_code == 400
     assert response.json()["error"]["param"] == "messages"
 
 
-def test_pass_lets_the_request_through_and_is_journaled(server: MockServer, http: httpx.Client) -> None:
+def test_pass_lets_the_request_through_and_is_journaled(server: MockServer, root_http: httpx.Client) -> None:
     rule = server.on(path="/v1/models").passthrough()
-    assert http.get("/v1/models").status_code == 200
+    assert root_http.get("/v1/models").status_code == 200
     assert rule.call_count == 1
     assert server.journal[0].action == "pass"
 

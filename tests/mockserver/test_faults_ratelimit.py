@@ -9,12 +9,12 @@ from collections.abc import Iterator
 import httpx
 import openai
 import pytest
+from _helpers import AUTH
 
 from mockserver import MockServer, ServerConfig
 from mockserver._cli import _parser, build_config
 from mockserver._ratelimit import RateLimits
 
-AUTH = {"Authorization": "Bearer sk-test"}
 CHAT_BODY = {"model": "gpt-4o", "messages": [{"role": "user", "content": "hello there"}]}
 LIMIT_HEADERS = {
     "x-ratelimit-limit-requests",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import openai
@@ -15,30 +14,7 @@ from openai.types import FileObject
 from mockserver import MockServer
 from mockserver._endpoints.files import safe_filename
 
-AUTH = {"Authorization": "Bearer sk-test"}
 JSONL = b'{"messages":[{"role":"user","content":"hi"},{"role":"assistant","content":"hello"}]}\n'
-
-
-@pytest.fixture(params=["httpx", "aiohttp"])
-def transport(request: pytest.FixtureRequest) -> str:
-    """Which HTTP stack the official SDK runs on: its default one, or aiohttp."""
-    return str(request.param)
-
-
-@pytest.fixture
-async def sdk(server: MockServer, transport: str) -> AsyncIterator[openai.AsyncOpenAI]:
-    """The official async client against the live server, validating every body strictly."""
-    http_client = openai.DefaultAioHttpClient() if transport == "aiohttp" else None
-    async with openai.AsyncOpenAI(
-        base_url=server.base_url, api_key="sk-test", http_client=http_client, _strict_response_validation=True
-    ) as client:
-        yield client
-
-
-@pytest.fixture
-def http(server: MockServer) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=server.base_url, headers=AUTH) as client:
-        yield client
 
 
 def multipart(filename: str, content: bytes, purpose: str | None = "batch") -> tuple[bytes, dict[str, str]]:
@@ -263,13 +239,6 @@ def test_two_files_in_one_upload_is_400(http: httpx.Client) -> None:
     response = http.post("/files", files=[("file", ("a", b"1")), ("file", ("b", b"2"))], data={"purpose": "batch"})
     assert response.status_code == 400
     assert response.json()["error"]["type"] == "invalid_request_error"
-
-
-@pytest.fixture(scope="module")
-def shared_http(live_server: MockServer) -> Iterator[httpx.Client]:
-    """One client for every hypothesis example (building an httpx client per example costs more than the test)."""
-    with httpx.Client(base_url=live_server.base_url, headers=AUTH) as client:
-        yield client
 
 
 @settings(max_examples=60, deadline=None)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import httpx
@@ -14,30 +13,7 @@ from openai.types.fine_tuning import FineTuningJob, FineTuningJobEvent
 
 from mockserver import MockServer
 
-AUTH = {"Authorization": "Bearer sk-test"}
 JSONL = b'{"messages":[{"role":"user","content":"hi"},{"role":"assistant","content":"hello"}]}\n'
-
-
-@pytest.fixture(params=["httpx", "aiohttp"])
-def transport(request: pytest.FixtureRequest) -> str:
-    """Which HTTP stack the official SDK runs on: its default one, or aiohttp."""
-    return str(request.param)
-
-
-@pytest.fixture
-async def sdk(server: MockServer, transport: str) -> AsyncIterator[openai.AsyncOpenAI]:
-    """The official async client against the live server, validating every body strictly."""
-    http_client = openai.DefaultAioHttpClient() if transport == "aiohttp" else None
-    async with openai.AsyncOpenAI(
-        base_url=server.base_url, api_key="sk-test", http_client=http_client, _strict_response_validation=True
-    ) as client:
-        yield client
-
-
-@pytest.fixture
-def http(server: MockServer) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=server.base_url, headers=AUTH) as client:
-        yield client
 
 
 @pytest.fixture
@@ -316,13 +292,6 @@ create_fields = st.fixed_dictionaries(
         "validation_file": st.just("file-unknown") | json_values,
     },
 )
-
-
-@pytest.fixture(scope="module")
-def shared_http(live_server: MockServer) -> Iterator[httpx.Client]:
-    """One client for every hypothesis example (building an httpx client per example costs more than the test)."""
-    with httpx.Client(base_url=live_server.base_url, headers=AUTH) as client:
-        yield client
 
 
 @settings(max_examples=60, deadline=None)

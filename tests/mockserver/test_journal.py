@@ -7,11 +7,10 @@ import itertools
 
 import httpx
 import pytest
+from _helpers import AUTH
 
 from mockserver import JournalEntry, MockServer, ServerConfig
 from mockserver._journal import Journal, Outcome
-
-AUTH = {"Authorization": "Bearer sk-test"}
 
 ENTRY_KEYS = {
     "seq",

@@ -5,28 +5,21 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Iterator
 
 import httpx
 import pytest
+from _helpers import AUTH
 
 import mockserver
 from mockserver import MockServer, Rule, RuleError, ServerConfig
 from mockserver.faults import disconnect, fail, hang, rate_limit
 
-AUTH = {"Authorization": "Bearer sk-test"}
 CHAT = "/v1/chat/completions"
 CHAT_BODY = {"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]}
 
 
-@pytest.fixture
-def http(server: MockServer) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=server.url, headers=AUTH, timeout=5) as client:
-        yield client
-
-
-def statuses(http: httpx.Client, count: int, path: str = "/v1/models") -> list[int]:
-    return [http.get(path).status_code for _ in range(count)]
+def statuses(root_http: httpx.Client, count: int, path: str = "/v1/models") -> list[int]:
+    return [root_http.get(path).status_code for _ in range(count)]
 
 
 def test_the_package_exports_a_sorted_all() -> None:
@@ -35,9 +28,9 @@ def test_the_package_exports_a_sorted_all() -> None:
         assert name in mockserver.__all__
 
 
-def test_fail_then_times(server: MockServer, http: httpx.Client) -> None:
+def test_fail_then_times(server: MockServer, root_http: httpx.Client) -> None:
     rule = server.on(path="/v1/models").fail(429, retry_after_ms=20).times(2)
-    assert statuses(http, 3) == [429, 429, 200]
+    assert statuses(root_http, 3) == [429, 429, 200]
     assert rule.call_count == 2
     assert rule.called
     assert rule.remaining == 0
@@ -47,27 +40,27 @@ def test_fail_then_times(server: MockServer, http: httpx.Client) -> None:
     assert server.on(path="/v1/nothing").hang().last is None
 
 
-def test_times_may_come_before_the_action(server: MockServer, http: httpx.Client) -> None:
+def test_times_may_come_before_the_action(server: MockServer, root_http: httpx.Client) -> None:
     server.on(path="/v1/models").times(1).fail(500)
-    assert statuses(http, 2) == [500, 200]
+    assert statuses(root_http, 2) == [500, 200]
 
 
-def test_match_keys_narrow_the_rule(server: MockServer, http: httpx.Client) -> None:
+def test_match_keys_narrow_the_rule(server: MockServer, root_http: httpx.Client) -> None:
     server.on(path=CHAT, method="post", model="gpt-4", header={"X-Tenant": "blue"}).fail(503)
-    assert http.post(CHAT, json=CHAT_BODY, headers={"X-Tenant": "blue"}).status_code == 200
-    assert http.post(CHAT, json={**CHAT_BODY, "model": "gpt-4"}).status_code == 200
-    assert http.post(CHAT, json={**CHAT_BODY, "model": "gpt-4"}, headers={"x-tenant": "blue"}).status_code == 503
+    assert root_http.post(CHAT, json=CHAT_BODY, headers={"X-Tenant": "blue"}).status_code == 200
+    assert root_http.post(CHAT, json={**CHAT_BODY, "model": "gpt-4"}).status_code == 200
+    assert root_http.post(CHAT, json={**CHAT_BODY, "model": "gpt-4"}, headers={"x-tenant": "blue"}).status_code == 503
 
 
-def test_stream_match(server: MockServer, http: httpx.Client) -> None:
+def test_stream_match(server: MockServer, root_http: httpx.Client) -> None:
     server.on(path=CHAT, stream=True).fail(500)
-    assert http.post(CHAT, json=CHAT_BODY).status_code == 200
-    assert http.post(CHAT, json={**CHAT_BODY, "stream": True}).status_code == 500
+    assert root_http.post(CHAT, json=CHAT_BODY).status_code == 200
+    assert root_http.post(CHAT, json={**CHAT_BODY, "stream": True}).status_code == 500
 
 
-def test_a_sequence_of_outcomes_then_normal_replies(server: MockServer, http: httpx.Client) -> None:
+def test_a_sequence_of_outcomes_then_normal_replies(server: MockServer, root_http: httpx.Client) -> None:
     rules = server.on(path="/v1/models").sequence([fail(429), 503, "ok", rate_limit("quota")])
-    assert statuses(http, 5) == [429, 503, 200, 429, 200]
+    assert statuses(root_http, 5) == [429, 503, 200, 429, 200]
     assert [rule.call_count for rule in rules] == [1, 1, 1, 1]
     assert [entry.action for entry in server.journal] == ["status", "status", "pass", "rate_limit", None]
 
@@ -78,30 +71,30 @@ def test_a_bad_outcome_in_a_sequence_adds_nothing(server: MockServer) -> None:
     assert server.rules() == []
 
 
-def test_probability_is_seeded_and_replays_after_reset(server: MockServer, http: httpx.Client) -> None:
+def test_probability_is_seeded_and_replays_after_reset(server: MockServer, root_http: httpx.Client) -> None:
     server.on(path="/v1/models").fail(500).probability(0.5)
-    first = statuses(http, 16)
+    first = statuses(root_http, 16)
     server.reset()
     server.on(path="/v1/models").probability(0.5).fail(500)
-    assert statuses(http, 16) == first
+    assert statuses(root_http, 16) == first
     assert set(first) == {200, 500}
 
 
-def test_a_removed_rule_stops_applying(server: MockServer, http: httpx.Client) -> None:
+def test_a_removed_rule_stops_applying(server: MockServer, root_http: httpx.Client) -> None:
     rule = server.on(path="/v1/models").fail(500)
     rule.remove()
-    assert statuses(http, 1) == [200]
+    assert statuses(root_http, 1) == [200]
     assert rule.remaining == 0
 
 
-def test_add_rules_takes_values_json_and_lists(server: MockServer, http: httpx.Client) -> None:
+def test_add_rules_takes_values_json_and_lists(server: MockServer, root_http: httpx.Client) -> None:
     ids = server.add_rules(
         Rule(action=fail(429), times=1),
         {"action": {"type": "status", "status": 500}, "times": 1},
         [{"action": {"type": "status", "status": 503}, "times": 1, "id": "last"}],
     )
     assert ids == ["rule_1", "rule_2", "last"]
-    assert statuses(http, 4) == [429, 500, 503, 200]
+    assert statuses(root_http, 4) == [429, 500, 503, 200]
 
 
 def test_add_rules_is_all_or_nothing(server: MockServer) -> None:
@@ -110,26 +103,26 @@ def test_add_rules_is_all_or_nothing(server: MockServer) -> None:
     assert server.rules() == []
 
 
-def test_clear_rules_and_reset(server: MockServer, http: httpx.Client) -> None:
+def test_clear_rules_and_reset(server: MockServer, root_http: httpx.Client) -> None:
     server.on().fail(500)
     server.clear_rules()
-    assert statuses(http, 1) == [200]
+    assert statuses(root_http, 1) == [200]
     server.on().fail(500)
     server.reset()
     assert server.rules() == []
     assert server.journal == []
-    assert statuses(http, 1) == [200]
+    assert statuses(root_http, 1) == [200]
 
 
-def test_queue_replies(server: MockServer, http: httpx.Client) -> None:
+def test_queue_replies(server: MockServer, root_http: httpx.Client) -> None:
     server.queue_replies("scripted answer")
-    body = http.post(CHAT, json=CHAT_BODY).json()
+    body = root_http.post(CHAT, json=CHAT_BODY).json()
     assert body["choices"][0]["message"]["content"] == "scripted answer"
 
 
-def test_journal_for_and_stats(server: MockServer, http: httpx.Client) -> None:
-    http.get("/v1/models")
-    http.post(CHAT, json=CHAT_BODY)
+def test_journal_for_and_stats(server: MockServer, root_http: httpx.Client) -> None:
+    root_http.get("/v1/models")
+    root_http.post(CHAT, json=CHAT_BODY)
     assert [entry.path for entry in server.journal_for(path=CHAT)] == [CHAT]
     assert [entry.method for entry in server.journal_for(method="GET")] == ["GET"]
     assert server.stats() == {"open_streams": 0, "in_flight": 0, "requests": 2}
@@ -137,10 +130,10 @@ def test_journal_for_and_stats(server: MockServer, http: httpx.Client) -> None:
 
 def test_config_rules_and_error_rate_come_back_after_reset() -> None:
     config = ServerConfig(rules=(Rule(action=fail(418), times=1),), error_rate=0.0)
-    with MockServer(config) as server, httpx.Client(base_url=server.url, headers=AUTH) as http:
-        assert statuses(http, 2) == [418, 200]
+    with MockServer(config) as server, httpx.Client(base_url=server.url, headers=AUTH) as root_http:
+        assert statuses(root_http, 2) == [418, 200]
         server.reset()
-        assert statuses(http, 2) == [418, 200]
+        assert statuses(root_http, 2) == [418, 200]
 
 
 def port_is_closed(port: int) -> bool:

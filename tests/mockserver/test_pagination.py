@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 import openai
 import pytest
+from _helpers import sdk_client
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -97,18 +98,6 @@ def fill(state: ServerState, kind: str, total: int) -> list[str]:
 PATHS = {"files": "/v1/files", "jobs": "/v1/fine_tuning/jobs", "batches": "/v1/batches"}
 
 
-@pytest.fixture(params=["httpx", "aiohttp"])
-def transport(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
-def open_client(server: MockServer, transport: str) -> openai.AsyncOpenAI:
-    http_client = openai.DefaultAioHttpClient() if transport == "aiohttp" else None
-    return openai.AsyncOpenAI(
-        base_url=server.base_url, api_key="sk-test", http_client=http_client, _strict_response_validation=True
-    )
-
-
 async def walk(client: openai.AsyncOpenAI, kind: str, limit: int, order: str) -> list[str]:
     if kind == "files":
         return [item.id async for item in client.files.list(limit=limit, order=order)]  # type: ignore[arg-type]
@@ -139,7 +128,7 @@ async def test_async_for_yields_every_item_once_in_order_with_exact_page_request
 ) -> None:
     created = fill(live_server.state, kind, total)
     expected = created if kind == "files" and order == "asc" else created[::-1]
-    async with open_client(live_server, transport) as client:
+    async with sdk_client(live_server, transport) as client:
         seen = await walk(client, kind, limit, order)
     assert seen == expected
     pages = live_server.journal_for(path=PATHS[kind], method="GET")
@@ -155,7 +144,7 @@ def prepopulated() -> Iterator[MockServer]:
 
 async def test_guide_pagination_example_walks_all_prepopulated_jobs(prepopulated: MockServer, transport: str) -> None:
     prepopulated.reset()
-    async with open_client(prepopulated, transport) as client:
+    async with sdk_client(prepopulated, transport) as client:
         all_jobs = []
         async for job in client.fine_tuning.jobs.list(limit=20):
             all_jobs.append(job)
@@ -169,7 +158,7 @@ async def test_guide_pagination_example_walks_all_prepopulated_jobs(prepopulated
 
 async def test_first_page_is_awaitable_and_links_to_the_next(prepopulated: MockServer, transport: str) -> None:
     prepopulated.reset()
-    async with open_client(prepopulated, transport) as client:
+    async with sdk_client(prepopulated, transport) as client:
         first = await client.fine_tuning.jobs.list(limit=20)
         assert len(first.data) == 20
         assert first.has_more is True
@@ -185,7 +174,7 @@ async def test_first_page_is_awaitable_and_links_to_the_next(prepopulated: MockS
 
 async def test_breaking_out_early_stops_fetching(prepopulated: MockServer, transport: str) -> None:
     prepopulated.reset()
-    async with open_client(prepopulated, transport) as client:
+    async with sdk_client(prepopulated, transport) as client:
         taken = []
         async for job in client.fine_tuning.jobs.list(limit=10):
             taken.append(job.id)

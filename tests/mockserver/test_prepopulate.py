@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-import openai
 import pytest
+from _helpers import sdk_client
 from openai.types import Batch, FileObject
 from openai.types.chat import ChatCompletion
 from openai.types.fine_tuning import FineTuningJob, FineTuningJobEvent
@@ -146,17 +146,9 @@ def prepopulated() -> Iterator[MockServer]:
         yield server
 
 
-@pytest.fixture(params=["httpx", "aiohttp"])
-def transport(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
 async def test_the_sdk_reads_every_prepopulated_kind(prepopulated: MockServer, transport: str) -> None:
     prepopulated.reset()
-    http_client = openai.DefaultAioHttpClient() if transport == "aiohttp" else None
-    async with openai.AsyncOpenAI(
-        base_url=prepopulated.base_url, api_key="sk-test", http_client=http_client, _strict_response_validation=True
-    ) as client:
+    async with sdk_client(prepopulated, transport) as client:
         files = [item async for item in client.files.list(limit=5)]
         jobs = [item async for item in client.fine_tuning.jobs.list(limit=5)]
         batches = [item async for item in client.batches.list(limit=5)]

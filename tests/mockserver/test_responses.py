@@ -4,7 +4,6 @@ HTTP; every body is validated against the SDK's types."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import httpx
@@ -18,7 +17,6 @@ from openai.types.responses import InputTokenCountResponse, Response, ResponseIt
 
 from mockserver import MockServer
 
-AUTH = {"Authorization": "Bearer sk-test"}
 MODEL = "gpt-4o"
 WEATHER_TOOL: dict[str, Any] = {
     "type": "function",
@@ -40,33 +38,10 @@ TIME_TOOL: dict[str, Any] = {
 RESPONSE_ITEMS: pydantic.TypeAdapter[Any] = pydantic.TypeAdapter(ResponseItem)
 
 
-@pytest.fixture(params=["httpx", "aiohttp"])
-def transport(request: pytest.FixtureRequest) -> str:
-    """Which HTTP stack the official SDK runs on: its default one, or aiohttp."""
-    return str(request.param)
-
-
 @pytest.fixture
-async def sdk(server: MockServer, transport: str) -> AsyncIterator[openai.AsyncOpenAI]:
-    """The official async client against the live server, validating every body strictly."""
-    http_client = openai.DefaultAioHttpClient() if transport == "aiohttp" else None
-    async with openai.AsyncOpenAI(
-        base_url=server.base_url, api_key="sk-test", http_client=http_client, _strict_response_validation=True
-    ) as client:
-        yield client
-
-
-@pytest.fixture(scope="module")
-def http_client(live_server: MockServer) -> Iterator[httpx.Client]:
-    """One plain HTTP client per module (building one costs a TLS context, which adds up)."""
-    with httpx.Client(base_url=live_server.base_url, headers=AUTH) as client:
-        yield client
-
-
-@pytest.fixture
-def http(server: MockServer, http_client: httpx.Client) -> httpx.Client:
-    """A plain HTTP client for raw bodies, against a freshly reset server."""
-    return http_client
+def http(server: MockServer, shared_http: httpx.Client) -> httpx.Client:
+    """The module's one plain HTTP client (``shared_http``) for raw bodies, against a freshly reset server."""
+    return shared_http
 
 
 def create(http: httpx.Client, **body: Any) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from _helpers import AUTH
 
 from mockserver import ConfigError, MockServer, ServerConfig
 from mockserver._cli import _parser, build_config
@@ -16,8 +17,6 @@ from mockserver._latency import FixedLatency, UniformLatency
 from mockserver._ratelimit import RateLimits
 from mockserver._rules import StatusAction
 from mockserver._scenario import Scenario, apply_scenario, load_scenario, parse_scenario
-
-AUTH = {"Authorization": "Bearer sk-test"}
 
 SCENARIO_YAML = """\
 seed: 7

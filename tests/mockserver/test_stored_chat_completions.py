@@ -1,22 +1,14 @@
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import httpx
 import openai
 import pytest
-from _chat_sdk import HEADERS, TRANSPORTS, post, sdk_client, stream_chunks
+from _helpers import AUTH, TRANSPORTS, post, sdk_client, stream_chunks
 from openai.types.chat import ChatCompletion
 
 from mockserver import MockServer, Prepopulate, ServerConfig
 
 MESSAGES = [{"role": "system", "content": "Be kind."}, {"role": "user", "content": "Hello!"}]
-
-
-@pytest.fixture(params=TRANSPORTS)
-async def client(request: pytest.FixtureRequest, server: MockServer) -> AsyncIterator[openai.AsyncOpenAI]:
-    async with sdk_client(server, request.param) as client:
-        yield client
 
 
 async def _store(client: openai.AsyncOpenAI, count: int, **params: object) -> list[str]:
@@ -106,7 +98,7 @@ async def test_unknown_ids_are_404(client: openai.AsyncOpenAI) -> None:
 async def test_messages_lists_the_input_messages_with_ids(server: MockServer, transport: str) -> None:
     # OpenAI returns each input message with its own role; the SDK's ChatCompletionStoreMessage type says
     # role is always "assistant", so strict response validation would reject real answers too.
-    async with sdk_client(server, transport, strict=False) as client:
+    async with sdk_client(server, transport, strict=False, max_retries=0) as client:
         messages = [
             *MESSAGES,
             {
@@ -130,7 +122,7 @@ async def test_messages_lists_the_input_messages_with_ids(server: MockServer, tr
 
 def test_a_streamed_completion_is_stored_as_a_whole(server: MockServer) -> None:
     chunks = stream_chunks(server, "/chat/completions", {"model": "gpt-4o", "messages": MESSAGES, "store": True})
-    stored = httpx.get(f"{server.base_url}/chat/completions/{chunks[0]['id']}", headers=HEADERS).json()
+    stored = httpx.get(f"{server.base_url}/chat/completions/{chunks[0]['id']}", headers=AUTH).json()
     ChatCompletion.model_validate(stored, strict=True)
     content = "".join(chunk["choices"][0]["delta"].get("content") or "" for chunk in chunks)
     assert stored["choices"][0]["message"]["content"] == content
@@ -138,13 +130,13 @@ def test_a_streamed_completion_is_stored_as_a_whole(server: MockServer) -> None:
 
 def test_list_rejects_a_bad_limit_and_order(server: MockServer) -> None:
     for query in ("limit=0", "limit=101", "limit=x", "order=sideways"):
-        response = httpx.get(f"{server.base_url}/chat/completions?{query}", headers=HEADERS)
+        response = httpx.get(f"{server.base_url}/chat/completions?{query}", headers=AUTH)
         assert response.status_code == 400, query
         assert response.json()["error"]["param"] in ("limit", "order")
 
 
 def test_an_empty_list_has_null_first_and_last_ids(server: MockServer) -> None:
-    body = httpx.get(f"{server.base_url}/chat/completions", headers=HEADERS).json()
+    body = httpx.get(f"{server.base_url}/chat/completions", headers=AUTH).json()
     assert body == {"object": "list", "data": [], "first_id": None, "last_id": None, "has_more": False}
 
 
@@ -158,7 +150,7 @@ def test_update_needs_metadata(server: MockServer) -> None:
 async def test_prepopulated_completions_list_and_page_like_created_ones() -> None:
     config = ServerConfig(prepopulate=Prepopulate(chat_completions=25))
     with MockServer(config) as prepopulated:
-        async with sdk_client(prepopulated, "httpx") as client:
+        async with sdk_client(prepopulated, "httpx", max_retries=0) as client:
             created = await client.chat.completions.create(model="gpt-4o", messages=MESSAGES, store=True)  # type: ignore[arg-type]
             listed = [item async for item in client.chat.completions.list(limit=10)]
             tagged = [item async for item in client.chat.completions.list(metadata={"index": "3"})]

@@ -1,10 +1,10 @@
-"""Shared by the chat and completions tests: the official SDK over either of its transports, and raw helpers."""
+"""Helpers shared by the mock server's tests: the test API key, the official SDK over either of its transports,
+raw HTTP/SSE readers, and waiting for the server to settle every request."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+import time
 from typing import Any
 
 import httpx
@@ -12,27 +12,40 @@ import openai
 
 from mockserver import MockServer
 
+__all__ = ["AUTH", "TRANSPORTS", "post", "sdk_client", "settle", "sse_data", "stream_chunks"]
+
+#: the HTTP stacks the official SDK runs on: its default one, or aiohttp (``DefaultAioHttpClient``)
 TRANSPORTS = ("httpx", "aiohttp")
-HEADERS = {"Authorization": "Bearer sk-test"}
+#: the headers of a raw request with the test API key
+AUTH = {"Authorization": "Bearer sk-test"}
 
 
-@asynccontextmanager
-async def sdk_client(server: MockServer, transport: str, *, strict: bool = True) -> AsyncIterator[openai.AsyncOpenAI]:
-    """The official async client against ``server``, with strict response validation and no retries."""
+def sdk_client(
+    server: MockServer, transport: str, *, strict: bool = True, max_retries: int = openai.DEFAULT_MAX_RETRIES
+) -> openai.AsyncOpenAI:
+    """The official async client against ``server`` over ``transport`` (any name but ``"aiohttp"`` is the SDK's
+    default stack), validating bodies strictly unless told otherwise; use it with ``async with``."""
     http_client = openai.DefaultAioHttpClient() if transport == "aiohttp" else None
-    async with openai.AsyncOpenAI(
+    return openai.AsyncOpenAI(
         base_url=server.base_url,
         api_key="sk-test",
-        max_retries=0,
+        max_retries=max_retries,
         http_client=http_client,
         _strict_response_validation=strict,
-    ) as client:
-        yield client
+    )
 
 
 def post(server: MockServer, path: str, body: Any) -> httpx.Response:
     """A raw POST; the whole body is read."""
-    return httpx.post(f"{server.base_url}{path}", json=body, headers=HEADERS, timeout=10)
+    return httpx.post(f"{server.base_url}{path}", json=body, headers=AUTH, timeout=10)
+
+
+def settle(server: MockServer) -> None:
+    """Wait until the server has settled every request (a hang-up reaches it a moment after the client's)."""
+    deadline = time.monotonic() + 5
+    while any(entry.outcome == "in_progress" for entry in server.journal):
+        assert time.monotonic() < deadline, "requests still in progress"
+        time.sleep(0.005)
 
 
 def sse_data(raw: bytes) -> list[str]:
