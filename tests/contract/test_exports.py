@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import types
+
 import contract_tests
 
 
 def test_exported_names() -> None:
     assert set(contract_tests.__all__) == {
         name
-        for name in vars(contract_tests)
-        if name.isidentifier() and not name.startswith("_") and name != "annotations"
+        for name, value in vars(contract_tests).items()
+        if name.isidentifier()
+        and not name.startswith("_")
+        and name != "annotations"
+        and not isinstance(value, types.ModuleType)
     }
 
 
