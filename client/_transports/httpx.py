@@ -1,43 +1,71 @@
-"""An :class:`~client._transport.AsyncTransport` over ``httpx.AsyncClient``.
+"""An :class:`~client._transport.AsyncTransport` on the httpx stack.
 
-Every request is sent with ``stream=True`` so the client sees the status and headers before the body; the
-per-request :class:`~client._transport.Timeout` becomes an ``httpx.Timeout``. Anything httpx raises, from
-``send`` or while the body is read, is re-raised as :class:`~client._transport.TransportError` or
-:class:`~client._transport.TransportTimeout`.
+By default the transport drives httpcore HTTP/1.1 connections itself, from its own cheap pool
+(:mod:`client._transports._pool`) over plain asyncio protocols (:mod:`client._transports._asyncio_network`): a
+request goes straight from our :class:`~client._transport.TransportRequest` (an absolute URL, explicit headers,
+bytes) to an ``httpcore.Request``, skipping what ``httpx.AsyncClient.send`` adds per request (URL merging, cookies,
+auth, event hooks, request and response models). It behaves as the ``httpx.AsyncClient`` it replaces: the same
+request headers (``Host``, then ours, then ``Content-Length``), redirects followed as httpx follows them, bodies
+decoded per ``Content-Encoding`` by httpx's decoders, environment proxies ignored. ``respx`` still intercepts it.
+
+Given an ``httpx.AsyncClient``, requests go through that client's ``send`` (its own headers, cookies, auth,
+transport and redirect setting apply).
+
+Anything httpx or httpcore raises, from ``send`` or while the body is read, is re-raised as
+:class:`~client._transport.TransportError` or :class:`~client._transport.TransportTimeout`.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 
+import httpcore
 import httpx
 
 from .._transport import Timeout, TransportError, TransportRequest, TransportResponse, TransportTimeout
+from ._asyncio_network import AsyncioNetworkBackend
+from ._pool import ConnectionPool
+from ._redirects import MAX_REDIRECTS, REDIRECT_STATUSES, Hop, next_hop
 
-__all__ = ["HttpxTransport", "HttpxTransportResponse", "default_httpx_client"]
+__all__ = ["HttpxTransport", "HttpxTransportResponse", "PooledResponse", "default_httpx_client"]
 
-_HTTPX_FAILURES: tuple[type[Exception], ...] = (httpx.HTTPError, httpx.StreamError, httpx.InvalidURL)
+_FAILURES: tuple[type[Exception], ...] = (
+    httpx.HTTPError,
+    httpx.StreamError,
+    httpx.InvalidURL,
+    httpcore.NetworkError,
+    httpcore.ProtocolError,
+    httpcore.UnsupportedProtocol,
+    httpcore.ProxyError,
+    httpcore.ConnectionNotAvailable,
+)
+_TIMEOUTS: tuple[type[Exception], ...] = (httpx.TimeoutException, httpcore.TimeoutException)
+#: methods httpx gives ``Content-Length: 0`` when they carry no body
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+#: parsed URLs kept per transport; the cache starts over when it is full
+_URL_CACHE_SIZE = 512
+_LIMITS = httpx.Limits(max_connections=1000, max_keepalive_connections=100, keepalive_expiry=30.0)
 
 
 def default_httpx_client() -> httpx.AsyncClient:
     """A client sized for many concurrent requests (a large pool, generous keep-alive, no HTTP/2) that adds no
     headers of its own, so a request carries exactly the headers the caller gave. Like the aiohttp transport, it
     ignores proxy settings in the environment."""
-    limits = httpx.Limits(max_connections=1000, max_keepalive_connections=100, keepalive_expiry=30.0)
-    client = httpx.AsyncClient(limits=limits, timeout=None, follow_redirects=True, trust_env=False)
+    client = httpx.AsyncClient(limits=_LIMITS, timeout=None, follow_redirects=True, trust_env=False)
     client.headers.clear()
     return client
 
 
 @contextmanager
 def _mapped_errors() -> Iterator[None]:
-    """Re-raise httpx failures as transport errors, keeping the original as the cause."""
+    """Re-raise httpx and httpcore failures as transport errors, keeping the original as the cause."""
     try:
         yield
-    except httpx.TimeoutException as exc:
+    except _TIMEOUTS as exc:
         raise TransportTimeout(f"{type(exc).__name__}: {exc}") from exc
-    except _HTTPX_FAILURES as exc:
+    except _FAILURES as exc:
         raise TransportError(f"{type(exc).__name__}: {exc}") from exc
 
 
@@ -46,8 +74,8 @@ def _httpx_timeout(timeout: Timeout) -> httpx.Timeout:
 
 
 class HttpxTransportResponse:
-    """A response whose headers have arrived; the body is read with :meth:`aread` or :meth:`aiter_bytes`.
-    Any failure or cancellation while reading closes the connection."""
+    """A response (from a given ``httpx.AsyncClient``) whose headers have arrived; the body is read with
+    :meth:`aread` or :meth:`aiter_bytes`. Any failure or cancellation while reading closes the connection."""
 
     __slots__ = ("_response",)
 
@@ -84,20 +112,201 @@ class HttpxTransportResponse:
             await self._response.aclose()
 
 
+class _CoreBody(httpx.AsyncByteStream):
+    """An httpcore response body as an httpx stream, for httpx's ``Content-Encoding`` decoders."""
+
+    def __init__(self, response: httpcore.Response) -> None:
+        self._response = response
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        async for chunk in self._response.aiter_stream():
+            yield chunk
+
+
+def _content_encoded(raw_headers: list[tuple[bytes, bytes]]) -> bool:
+    for name, value in raw_headers:
+        if len(name) == 16 and name.lower() == b"content-encoding" and value.strip().lower() != b"identity":
+            return True
+    return False
+
+
+class PooledResponse:
+    """A response from the transport's own pool; closing it returns its connection to the pool (or closes the
+    connection when the body was not read to its end). Any failure or cancellation while reading closes it."""
+
+    __slots__ = ("_connection", "_headers", "_origin", "_pool", "_released", "_response")
+
+    def __init__(
+        self,
+        response: httpcore.Response,
+        connection: httpcore.AsyncHTTPConnection,
+        origin: httpcore.Origin,
+        pool: ConnectionPool,
+    ) -> None:
+        self._response = response
+        self._connection = connection
+        self._origin = origin
+        self._pool = pool
+        self._headers: httpx.Headers | None = None
+        self._released = False
+
+    @property
+    def status_code(self) -> int:
+        return self._response.status
+
+    @property
+    def headers(self) -> Mapping[str, str]:
+        if self._headers is None:
+            self._headers = httpx.Headers(self._response.headers)
+        return self._headers
+
+    def _chunks(self) -> AsyncIterator[bytes]:
+        response = self._response
+        if _content_encoded(response.headers):
+            return httpx.Response(response.status, headers=response.headers, stream=_CoreBody(response)).aiter_bytes()
+        return response.aiter_stream()
+
+    async def aread(self) -> bytes:
+        try:
+            with _mapped_errors():
+                chunks = [chunk async for chunk in self._chunks()]
+        finally:
+            await self.aclose()
+        return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+    async def aiter_bytes(self) -> AsyncIterator[bytes]:
+        try:
+            with _mapped_errors():
+                async for chunk in self._chunks():
+                    if chunk:
+                        yield chunk
+        except BaseException:  # a failure, a cancellation, or the iterator abandoned (GeneratorExit)
+            await self.aclose()
+            raise
+
+    async def aclose(self) -> None:
+        if self._released:
+            return
+        self._released = True
+        try:
+            with _mapped_errors():
+                await self._response.aclose()
+        finally:
+            await self._pool.release(self._connection, self._origin)
+
+
+@dataclass(frozen=True, slots=True)
+class _Target:
+    """What a URL string means to httpcore, parsed once."""
+
+    origin: httpcore.Origin
+    url: httpcore.URL
+    host_header: bytes
+
+
+def _parse_target(url: str) -> _Target:
+    parsed = httpx.URL(url)
+    scheme = parsed.raw_scheme
+    if scheme not in (b"http", b"https"):
+        raise httpx.UnsupportedProtocol(f"Request URL has an unsupported protocol '{parsed.scheme}://'.")
+    if not parsed.raw_host:
+        raise httpx.UnsupportedProtocol(f"Request URL is missing a host: {url!r}")
+    port = parsed.port if parsed.port is not None else (443 if scheme == b"https" else 80)
+    core_url = httpcore.URL(scheme=scheme, host=parsed.raw_host, port=parsed.port, target=parsed.raw_path)
+    return _Target(httpcore.Origin(scheme, parsed.raw_host, port), core_url, parsed.netloc)
+
+
+def _core_headers(
+    target: _Target, method: str, headers: Mapping[str, str], content: bytes | None
+) -> list[tuple[bytes, bytes]]:
+    """The headers httpx would send: ``Host`` first, the caller's as given, then the body's ``Content-Length``."""
+    encoded = [(name.encode("ascii"), value.encode("ascii")) for name, value in headers.items()]
+    if "host" not in headers and "Host" not in headers:
+        encoded.insert(0, (b"Host", target.host_header))
+    if "content-length" not in headers and "Content-Length" not in headers:
+        if content:
+            encoded.append((b"Content-Length", str(len(content)).encode("ascii")))
+        elif method in _BODY_METHODS:
+            encoded.insert(1, (b"Content-Length", b"0"))
+    return encoded
+
+
 class HttpxTransport:
-    """Sends requests through an ``httpx.AsyncClient``: the one given (left open on :meth:`aclose`, its
-    owner closes it; its own default headers, cookies and auth apply as httpx merges them) or a default one
-    this transport owns and closes."""
+    """Sends requests through its own httpcore connection pool, or through the ``httpx.AsyncClient`` given (left
+    open on :meth:`aclose`: its owner closes it). :attr:`client` is that client, or, for a transport with its own
+    pool, an ``httpx.AsyncClient`` with the same defaults (its own connections) closed with the transport."""
 
     def __init__(self, client: httpx.AsyncClient | None = None) -> None:
         self._owns_client = client is None
         self._client = client if client is not None else default_httpx_client()
+        self._pool: ConnectionPool | None = None
+        if client is None:
+            self._pool = ConnectionPool(
+                ssl_context=httpx.create_ssl_context(trust_env=False),
+                network_backend=AsyncioNetworkBackend(),
+                max_connections=_LIMITS.max_connections or 1000,
+                max_keepalive_connections=_LIMITS.max_keepalive_connections or 100,
+                keepalive_expiry=_LIMITS.keepalive_expiry or 30.0,
+            )
+        self._targets: dict[str, _Target] = {}
 
     @property
     def client(self) -> httpx.AsyncClient:
         return self._client
 
     async def send(self, request: TransportRequest) -> TransportResponse:
+        pool = self._pool
+        if pool is None:
+            return await self._send_through_client(request)
+        hop = Hop(request.method, request.url, request.headers, request.content)
+        for redirects in range(MAX_REDIRECTS + 1):
+            response = await self._send_once(pool, hop, request.timeout)
+            status = response.status_code
+            location = response.headers.get("location") if status in REDIRECT_STATUSES else None
+            if location is None:
+                return response
+            await response.aread()
+            if redirects == MAX_REDIRECTS:
+                break
+            with _mapped_errors():
+                hop = next_hop(hop, status, location)
+        raise TransportError("TooManyRedirects: Exceeded maximum allowed redirects.")
+
+    def _target(self, url: str) -> _Target:
+        target = self._targets.get(url)
+        if target is None:
+            target = _parse_target(url)
+            if len(self._targets) >= _URL_CACHE_SIZE:
+                self._targets.clear()
+            self._targets[url] = target
+        return target
+
+    async def _send_once(self, pool: ConnectionPool, hop: Hop, phases: Timeout) -> PooledResponse:
+        with _mapped_errors():
+            target = self._target(hop.url)
+            core_request = httpcore.Request(
+                hop.method.encode("ascii"),
+                target.url,
+                headers=_core_headers(target, hop.method, hop.headers, hop.content),
+                content=hop.content or b"",
+                extensions={
+                    "timeout": {
+                        "connect": phases.connect,
+                        "read": phases.read,
+                        "write": phases.write,
+                        "pool": phases.pool,
+                    }
+                },
+            )
+            connection = await pool.acquire(target.origin, phases.pool)
+            try:
+                response = await connection.handle_async_request(core_request)
+            except BaseException:
+                await pool.release(connection, target.origin)
+                raise
+        return PooledResponse(response, connection, target.origin, pool)
+
+    async def _send_through_client(self, request: TransportRequest) -> TransportResponse:
         with _mapped_errors():
             built = self._client.build_request(
                 request.method,
@@ -110,5 +319,7 @@ class HttpxTransport:
         return HttpxTransportResponse(response)
 
     async def aclose(self) -> None:
+        if self._pool is not None:
+            await self._pool.aclose()
         if self._owns_client:
             await self._client.aclose()
