@@ -21,7 +21,7 @@ import aiohttp
 from ._soak_mix import Planned, Seen, check_journal, send_all
 from ._sockets import established_connections
 
-__all__ = ["HealthLog", "PhaseResult", "Verdict", "run_phase", "verify"]
+__all__ = ["HealthLog", "PhaseResult", "Verdict", "run_phase", "settle", "verify"]
 
 #: a health check slower than this counts as unanswered
 HEALTH_PATIENCE = 5.0
@@ -102,16 +102,24 @@ async def _until(predicate: Any, patience: float) -> None:
         await asyncio.sleep(0.02)
 
 
-async def verify(root: str, port: int, seen: Sequence[Seen], *, journal_cap: int, patience: float = 10.0) -> Verdict:
-    """Check the server at ``root`` after a soak whose requests were ``seen`` (the last ones sent)."""
-    verdict = Verdict()
+async def settle(root: str, *, patience: float = 10.0) -> dict[str, int]:
+    """The server's counters once nothing is in flight and no stream is open (or once ``patience`` is over)."""
+    stats: dict[str, int] = {}
     async with aiohttp.ClientSession() as session:
 
         async def settled() -> bool:
-            verdict.stats = await _get_json(session, f"{root}/_mock/stats")
-            return verdict.stats["in_flight"] == 0 and verdict.stats["open_streams"] == 0
+            stats.update(await _get_json(session, f"{root}/_mock/stats"))
+            return stats["in_flight"] == 0 and stats["open_streams"] == 0
 
         await _until(settled, patience)
+    return stats
+
+
+async def verify(root: str, port: int, seen: Sequence[Seen], *, journal_cap: int, patience: float = 10.0) -> Verdict:
+    """Check the server at ``root`` after a soak whose requests were ``seen`` (the last ones sent)."""
+    verdict = Verdict()
+    verdict.stats = await settle(root, patience=patience)
+    async with aiohttp.ClientSession() as session:
         entries = (await _get_json(session, f"{root}/_mock/journal"))["data"]
 
     async def closed() -> bool:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from ._result import BenchResult, Column
 from ._soak_mix import category, plan
-from ._soak_run import PhaseResult, Verdict, run_phase, verify
+from ._soak_run import PhaseResult, Verdict, run_phase, settle, verify
 from ._sockets import rss_bytes
 from ._table import render
 
@@ -94,12 +94,13 @@ def _row(name: str, phase: PhaseResult, rss: int) -> dict[str, object]:
 async def _soak(args: argparse.Namespace, server: _Server) -> tuple[list[dict[str, object]], Verdict, float]:
     half = args.requests // 2
     warm_up = await run_phase(server.root, plan(half, args.seed), concurrency=args.concurrency, seed=args.seed)
-    await verify(server.root, server.port, [], journal_cap=args.journal_size)  # settle before measuring
+    await settle(server.root)
     rss_before = rss_bytes(server.process.pid)
     measured_plan = plan(args.requests - half, args.seed + 1, first=half)
     measured = await run_phase(server.root, measured_plan, concurrency=args.concurrency, seed=args.seed + 1)
+    await settle(server.root)
+    rss_after = rss_bytes(server.process.pid)  # before the journal is read (a big reply's memory is kept)
     verdict = await verify(server.root, server.port, measured.seen, journal_cap=args.journal_size)
-    rss_after = rss_bytes(server.process.pid)
     growth = (rss_after - rss_before) / rss_before
     rows = [_row("warm-up", warm_up, rss_before), _row("measured", measured, rss_after)]
     for phase in (warm_up, measured):
@@ -111,6 +112,8 @@ async def _soak(args: argparse.Namespace, server: _Server) -> tuple[list[dict[st
 
 
 def run(args: argparse.Namespace) -> BenchResult:
+    if args.journal_size < args.requests - args.requests // 2:
+        raise SystemExit("soak: --journal-size must hold the measured half (every one of its requests is checked)")
     with _spawned(args.seed, args.journal_size) as server:
         rows, verdict, growth = asyncio.run(_soak(args, server))
         exit_code = _stop(server.process)
