@@ -8,21 +8,26 @@ Two measurements per client, each in a fresh event loop after a warm-up:
   chunks per second and CPU per chunk.
 
 CPU is ``time.process_time()`` of this process only (every thread), so the server's work is not counted. Each
-measurement runs ``rounds`` times and the best round is reported (the one least disturbed by other load).
+measurement runs ``rounds`` times and the best round is reported (the one least disturbed by other load). With two
+or more cores the server is pinned to the first and this process to the last (``--no-pin`` to leave them free), so
+client and server never compete for one core and each client is measured on the same core as the others.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import os
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
 from ._result import BenchResult, Column
+from ._spawn import pin_cores
 from ._target import server_url
 
 __all__ = ["CLIENTS", "DESCRIPTION", "Measurement", "add_arguments", "run"]
@@ -180,12 +185,34 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--rounds", type=_positive, default=3, help="rounds per measurement; the best is kept")
     parser.add_argument("--url", help="bench a running mock server at this URL instead of spawning one")
     parser.add_argument("--only", choices=sorted(CLIENTS), action="append", help="bench only these (repeatable)")
+    parser.add_argument(
+        "--pin", action=argparse.BooleanOptionalAction, default=True, help="server and client on separate cores"
+    )
+
+
+@contextlib.contextmanager
+def _pinned_server(url: str | None, pin: bool) -> Iterator[tuple[str, str]]:
+    """The server's root URL, started on the first core while this process moves to the last one; and how the
+    cores were assigned. The process's affinity is restored on the way out."""
+    server_core, client_core = pin_cores(pin and url is None)
+    if server_core is None or client_core is None:
+        with server_url(url) as root:
+            yield root, "not pinned"
+        return
+    original = os.sched_getaffinity(0)
+    try:
+        os.sched_setaffinity(0, {server_core})  # the spawned server inherits this core
+        with server_url(url) as root:
+            os.sched_setaffinity(0, {client_core})
+            yield root, f"server on core {server_core}, client on core {client_core}"
+    finally:
+        os.sched_setaffinity(0, original)
 
 
 def run(args: argparse.Namespace) -> BenchResult:
     rows: list[dict[str, Any]] = []
     began = time.perf_counter()
-    with server_url(args.url) as root:
+    with _pinned_server(args.url, args.pin) as (root, pinning):
         for name, (client, transport, factory) in CLIENTS.items():
             if args.only and name not in args.only:
                 continue
@@ -199,9 +226,12 @@ def run(args: argparse.Namespace) -> BenchResult:
         "rounds": args.rounds,
         "chunks_per_stream": {row["name"]: row.pop("chunks") for row in rows},
         "total_seconds": round(time.perf_counter() - began, 3),
+        "pinning": pinning,
+        "load_average": os.getloadavg(),
     }
     notes = (
         f"non-streamed: {args.requests} chat completions at concurrency {args.concurrency}, best of {args.rounds};",
         f"stream: one completion of {args.stream_tokens} words, best of {args.rounds}; CPU: this process only.",
+        f"{pinning}; load average at the end: {' '.join(f'{load:.2f}' for load in os.getloadavg())}.",
     )
     return BenchResult("client_vs_sdk", COLUMNS, tuple(rows), details, notes)

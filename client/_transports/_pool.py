@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import ssl
+from collections.abc import Callable
 
 import httpcore
 
@@ -22,18 +23,20 @@ __all__ = ["ConnectionPool"]
 
 
 class ConnectionPool:
-    """Hands out one connection per request; :meth:`release` takes it back once its response is closed."""
+    """Hands out one connection per request; :meth:`release` takes it back once its response is closed.
+    ``ssl_context`` makes the TLS context for ``https`` connections, once, when the first one opens."""
 
     def __init__(
         self,
         *,
-        ssl_context: ssl.SSLContext,
+        ssl_context: Callable[[], ssl.SSLContext],
         network_backend: httpcore.AsyncNetworkBackend,
         max_connections: int,
         max_keepalive_connections: int,
         keepalive_expiry: float,
     ) -> None:
-        self._ssl_context = ssl_context
+        self._make_ssl_context = ssl_context
+        self._ssl_context: ssl.SSLContext | None = None
         self._network_backend = network_backend
         self._max_connections = max_connections
         self._max_keepalive = max_keepalive_connections
@@ -65,13 +68,21 @@ class ConnectionPool:
             if len(self._open) < self._max_connections:
                 connection = httpcore.AsyncHTTPConnection(
                     origin=origin,
-                    ssl_context=self._ssl_context,
+                    ssl_context=self._ssl_context_for(origin),
                     keepalive_expiry=self._keepalive_expiry,
                     network_backend=self._network_backend,
                 )
                 self._open.add(connection)
                 return connection
             await self._wait_for_release(pool_timeout)
+
+    def _ssl_context_for(self, origin: httpcore.Origin) -> ssl.SSLContext | None:
+        """The one TLS context of this pool, made when the first ``https`` connection is (it is slow to make)."""
+        if origin.scheme != b"https":
+            return None
+        if self._ssl_context is None:
+            self._ssl_context = self._make_ssl_context()
+        return self._ssl_context
 
     async def _wait_for_release(self, seconds: float | None) -> None:
         waiter = asyncio.get_running_loop().create_future()

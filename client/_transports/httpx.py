@@ -17,6 +17,7 @@ Anything httpx or httpcore raises, from ``send`` or while the body is read, is r
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -67,6 +68,11 @@ def _mapped_errors() -> Iterator[None]:
         raise TransportTimeout(f"{type(exc).__name__}: {exc}") from exc
     except _FAILURES as exc:
         raise TransportError(f"{type(exc).__name__}: {exc}") from exc
+
+
+def _tls_context() -> ssl.SSLContext:
+    """What ``httpx.AsyncClient(trust_env=False)`` verifies servers with (certifi's CA bundle)."""
+    return httpx.create_ssl_context(trust_env=False)
 
 
 def _httpx_timeout(timeout: Timeout) -> httpx.Timeout:
@@ -242,7 +248,7 @@ class HttpxTransport:
         self._pool: ConnectionPool | None = None
         if client is None:
             self._pool = ConnectionPool(
-                ssl_context=httpx.create_ssl_context(trust_env=False),
+                ssl_context=_tls_context,
                 network_backend=AsyncioNetworkBackend(),
                 max_connections=_LIMITS.max_connections or 1000,
                 max_keepalive_connections=_LIMITS.max_keepalive_connections or 100,

@@ -7,6 +7,10 @@ from __future__ import annotations
 import asyncio
 import gzip
 import ssl
+import subprocess
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
 
 import httpcore
 import pytest
@@ -149,7 +153,7 @@ async def test_the_request_head_and_body_leave_in_one_write() -> None:
 
 def small_pool(max_connections: int, max_keepalive: int = 10) -> ConnectionPool:
     return ConnectionPool(
-        ssl_context=ssl.create_default_context(),
+        ssl_context=ssl.create_default_context,
         network_backend=AsyncioNetworkBackend(),
         max_connections=max_connections,
         max_keepalive_connections=max_keepalive,
@@ -194,3 +198,77 @@ async def test_concurrent_requests_open_connections_that_are_then_reused() -> No
         await transport.aclose()
     assert server.connections_opened == 5
     assert len(server.requests) == 10
+
+
+SELF_SIGNED_FOR_LOOPBACK = (
+    *("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1"),
+    *("-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"),
+)
+
+
+@pytest.fixture
+def self_signed(tmp_path: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 that no public CA signed, and its key."""
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run([*SELF_SIGNED_FOR_LOOPBACK, "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    return cert, key
+
+
+@asynccontextmanager
+async def tls_server(cert: Path, key: Path) -> AsyncIterator[int]:
+    """A TLS server on a free loopback port answering every request with ``pong``."""
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        conversation = Conversation(reader, writer)
+        try:
+            while await conversation.read_request() is not None:
+                await conversation.send(ok(b"pong"))
+        except ssl.SSLError:
+            pass
+        finally:
+            writer.close()
+
+    server = await asyncio.start_server(answer, "127.0.0.1", 0, ssl=context)
+    try:
+        yield server.sockets[0].getsockname()[1]
+    finally:
+        server.close()
+        await server.wait_closed()
+
+
+async def test_https_through_the_pool_with_a_trusted_certificate(self_signed: tuple[Path, Path]) -> None:
+    cert, key = self_signed
+    pool = ConnectionPool(
+        ssl_context=lambda: ssl.create_default_context(cafile=str(cert)),
+        network_backend=AsyncioNetworkBackend(),
+        max_connections=4,
+        max_keepalive_connections=4,
+        keepalive_expiry=30.0,
+    )
+    async with tls_server(cert, key) as port:
+        origin = httpcore.Origin(b"https", b"127.0.0.1", port)
+        try:
+            for _ in range(2):
+                connection = await pool.acquire(origin, pool_timeout=5.0)
+                url = httpcore.URL(scheme=b"https", host=b"127.0.0.1", port=port, target=b"/v1/thing")
+                request = httpcore.Request(b"GET", url, headers=[(b"Host", b"127.0.0.1")], extensions={})
+                response = await connection.handle_async_request(request)
+                assert response.status == 200
+                assert b"".join([chunk async for chunk in response.aiter_stream()]) == b"pong"
+                await response.aclose()
+                await pool.release(connection, origin)
+            assert pool.open_connections == 1  # the TLS connection was kept and reused
+        finally:
+            await pool.aclose()
+
+
+async def test_an_untrusted_certificate_is_a_transport_error(self_signed: tuple[Path, Path]) -> None:
+    transport = HttpxTransport()
+    try:
+        async with tls_server(*self_signed) as port:
+            with pytest.raises(TransportError, match="CERTIFICATE_VERIFY_FAILED"):
+                await transport.send(get(f"https://127.0.0.1:{port}/v1/thing"))
+    finally:
+        await transport.aclose()
