@@ -239,7 +239,9 @@ class AsyncioNetworkBackend(httpcore.AsyncNetworkBackend):
         local = (local_address, 0) if local_address else None
         try:
             async with asyncio.timeout(timeout):
-                await loop.create_connection(lambda: protocol, host, port, local_addr=local, happy_eyeballs_delay=0.25)
+                # no happy_eyeballs_delay: on Python 3.11 a cancellation that lands as its race is won drops the
+                # winning socket unclosed; addresses are tried one after another instead
+                await loop.create_connection(lambda: protocol, host, port, local_addr=local)
         except TimeoutError:
             raise httpcore.ConnectTimeout(f"timed out connecting to {host}:{port}") from None
         except OSError as exc:

@@ -9,7 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import inspect
+import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import httpx
 import pytest
@@ -19,6 +23,9 @@ from bench._storm import CLIENTS, STORM_HEADER, add_task_probe, run_storm
 from mockserver import MockServer, ServerConfig
 
 STREAMS = 200
+#: what finalizing the official SDK's abandoned httpx2 byte generators sometimes raises (see below)
+SDK_FINALIZER_NOISE = "async generator already executing"
+SDK_HTTP_STACK = frozenset({"httpx2", "httpcore2"})
 
 
 @pytest.fixture(scope="module")
@@ -51,12 +58,46 @@ async def _connections_closed(port: int) -> int:
     return established_connections(port)
 
 
+@contextmanager
+def _sdk_finalizer_noise_counted(kind: str, noted: list[str]) -> Iterator[None]:
+    """When the official SDK's stream task is cancelled, it closes the response but leaves httpx2's byte generators
+    (``Response.aiter_raw`` and the ones beneath it) for the garbage collector; finalizing that pair now and then
+    raises ``ValueError: async generator already executing`` inside httpx2, reported as an unraisable exception.
+    For the SDK targets those are counted in ``noted``; any other unraisable exception still fails the test. Our
+    client closes its generators itself, so for it nothing is filtered."""
+    if not kind.startswith("openai"):
+        yield
+        return
+    forward = sys.unraisablehook
+
+    def hook(unraisable: sys.UnraisableHookArgs) -> None:
+        if (
+            isinstance(unraisable.exc_value, ValueError)
+            and str(unraisable.exc_value) == SDK_FINALIZER_NOISE
+            and inspect.isasyncgen(unraisable.object)
+            and not SDK_HTTP_STACK.isdisjoint(Path(unraisable.object.ag_code.co_filename).parts)
+        ):
+            noted.append(unraisable.object.__qualname__)
+        else:
+            forward(unraisable)
+
+    sys.unraisablehook = hook
+    try:
+        yield
+    finally:
+        gc.collect()
+        sys.unraisablehook = forward
+
+
 @pytest.mark.parametrize("kind", CLIENTS)
 async def test_cancelled_streams_leave_nothing_behind(storm_server: tuple[MockServer, str], kind: str) -> None:
     server, probe = storm_server
     tasks_before = await _server_tasks(probe)
-    tally = await run_storm(kind, server.base_url, streams=STREAMS, seed=STREAMS, concurrency=25)
-    gc.collect()
+    sdk_noise: list[str] = []
+    with _sdk_finalizer_noise_counted(kind, sdk_noise):
+        tally = await run_storm(kind, server.base_url, streams=STREAMS, seed=STREAMS, concurrency=25)
+        gc.collect()
+        await asyncio.sleep(0)  # let the loop run the generator finalizers gc scheduled
 
     assert tally.errors == []
     assert tally.not_cancelled == 0
