@@ -73,7 +73,11 @@ def create_app(config: ServerConfig | None = None) -> MockApp:
 
     config = config if config is not None else default_config()
     app = MockApp(
-        routes=[Route("/health", _health, methods=["GET"]), *control_routes(), *api_routes()],
+        routes=[
+            Route("/health", _health, methods=["GET"]),
+            *(control_routes(config.control_token) if config.control_api else []),
+            *api_routes(),
+        ],
         middleware=[Middleware(OpenAIHeadersMiddleware), Middleware(AuthMiddleware)],
         exception_handlers={HTTPException: _http_error, Exception: _server_error},
     )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import ipaddress
+import signal
 import sys
 from collections.abc import Sequence
 from types import FrameType
@@ -18,8 +20,9 @@ from ._ratelimit import RateLimits
 from ._scenario import apply_scenario, load_scenario
 from ._server import bind_socket
 from ._stopping import StopSignal
+from ._workers import MULTI_WORKER_WARNING, serve_workers
 
-__all__ = ["build_config", "main"]
+__all__ = ["build_config", "exposure_warning", "main"]
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -32,6 +35,12 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--seed", type=int, help="seed for generated content and ids")
     serve.add_argument("--api-key", help="require this API key (default: any non-empty key)")
     serve.add_argument("--log-level", default="warning", choices=["critical", "error", "warning", "info", "debug"])
+    serve.add_argument(
+        "--workers", type=_positive, default=1, metavar="N", help="server processes on the socket (default: 1)"
+    )
+    control = serve.add_argument_group("control API (/_mock/)")
+    control.add_argument("--no-control", action="store_true", help="leave the control API out (its URLs answer 404)")
+    control.add_argument("--control-token", metavar="TOKEN", help="require TOKEN in the X-Mock-Control-Token header")
     faults = serve.add_argument_group("faults and limits (over the config and the scenario)")
     faults.add_argument("--scenario", metavar="FILE", help="a JSON or YAML scenario: seed, latency, rate_limits, rules")
     faults.add_argument("--ttft", metavar="SPEC", help="delay before the first byte: seconds or e.g. uniform:0.1,0.3")
@@ -41,6 +50,36 @@ def _parser() -> argparse.ArgumentParser:
     faults.add_argument("--tpm", type=int, help="tokens per minute before a 429")
     faults.add_argument("--journal-size", type=int, metavar="N", help="requests the journal keeps (default 10000)")
     return parser
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
+    return value
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def exposure_warning(host: str, config: ServerConfig) -> str | None:
+    """What to warn about when the fake listens on ``host``: nothing on a loopback address."""
+    if _is_loopback(host):
+        return None
+    if config.control_api and config.control_token is None:
+        exposed = "the API and its unprotected control API (/_mock/; see --no-control, --control-token)"
+    else:
+        exposed = "the API"
+    return f"{host} is reachable from other machines: {exposed}; the default, 127.0.0.1, is not"
 
 
 def _latency_flag(name: str, text: str | None) -> Any:
@@ -62,6 +101,10 @@ def _apply_flags(config: ServerConfig, args: argparse.Namespace) -> ServerConfig
         changes["journal_size"] = args.journal_size
     if args.error_rate is not None:
         changes["error_rate"] = args.error_rate
+    if args.no_control:
+        changes["control_api"] = False
+    if args.control_token is not None:
+        changes["control_token"] = args.control_token
     ttft, itl = _latency_flag("--ttft", args.ttft), _latency_flag("--itl", args.itl)
     if ttft is not None or itl is not None:
         base = config.latency or LatencyProfile()
@@ -86,6 +129,14 @@ def build_config(args: argparse.Namespace) -> ServerConfig:
     if args.scenario:
         config = apply_scenario(config, load_scenario(args.scenario))
     return _apply_flags(config, args)
+
+
+class _Terminated(Exception):
+    """SIGTERM, raised again by uvicorn once its graceful shutdown is done: ``serve`` then exits 0."""
+
+
+def _terminated(signum: int, frame: FrameType | None) -> None:
+    raise _Terminated
 
 
 class _Server(uvicorn.Server):
@@ -114,18 +165,32 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     port = sock.getsockname()[1]
     host = f"[{args.host}]" if ":" in args.host else args.host
+    warning = exposure_warning(args.host, config)
+    if warning:
+        print(f"mockserver: warning: {warning}", file=sys.stderr, flush=True)
+    key = "the API key given" if config.api_key else "any non-empty API key"
     print(f"mockserver: serving the fake OpenAI API at http://{host}:{port}/v1", flush=True)
-    print(f"mockserver: OPENAI_BASE_URL=http://{host}:{port}/v1 (any non-empty API key)", flush=True)
+    print(f"mockserver: OPENAI_BASE_URL=http://{host}:{port}/v1 ({key})", flush=True)
+    if args.workers > 1:
+        print(f"mockserver: {args.workers} workers: {MULTI_WORKER_WARNING}", file=sys.stderr, flush=True)
+        try:
+            serve_workers(config, sock, workers=args.workers, log_level=args.log_level)
+        finally:
+            sock.close()
+        print("mockserver: stopped", flush=True)
+        return 0
     app = create_app(config)
     server = _Server(
         uvicorn.Config(app, log_level=args.log_level, lifespan="off", timeout_graceful_shutdown=5),
         app.state.mock.stopping,
     )
+    previous = signal.signal(signal.SIGTERM, _terminated)
     try:
         server.run(sockets=[sock])
-    except KeyboardInterrupt:  # uvicorn re-raises the Ctrl-C it caught, once it has shut down
+    except (KeyboardInterrupt, _Terminated):  # uvicorn re-raises the signal it caught, once it has shut down
         pass
     finally:
+        signal.signal(signal.SIGTERM, previous)
         sock.close()
     print("mockserver: stopped", flush=True)
     return 0

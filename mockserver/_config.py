@@ -91,6 +91,10 @@ class ServerConfig(_Frozen):
     rules: tuple[Rule, ...] = ()
     #: the share of requests answered with a random 500 or 503 (tried after ``rules``)
     error_rate: float = Field(default=0.0, ge=0.0, le=1.0)
+    #: serve the control API under ``/_mock/`` (off: those URLs are unknown, 404)
+    control_api: bool = True
+    #: when set, control API requests must send it in the ``X-Mock-Control-Token`` header
+    control_token: str | None = Field(default=None, min_length=1)
 
     def with_changes(self, **changes: Any) -> ServerConfig:
         """A copy with ``changes`` applied and validated."""

@@ -1,11 +1,14 @@
 """The control plane under ``/_mock/``: script rules, reset, read the journal and counters over HTTP.
 
 These routes are not journaled, not subject to rules and need no API key. Bad input gets a 400 whose message
-names the bad field, and nothing of it is applied.
+names the bad field, and nothing of it is applied. ``mockserver serve --no-control`` leaves them out (404), and
+``--control-token`` makes them ask for the token in the ``X-Mock-Control-Token`` header (401 without it).
 """
 
 from __future__ import annotations
 
+import hmac
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.requests import Request
@@ -18,7 +21,11 @@ from ._json import JSONDecodeError, dumps, loads
 from ._rules import RuleError, parse_rules
 from ._state import ServerState
 
-__all__ = ["control_routes"]
+__all__ = ["CONTROL_TOKEN_HEADER", "control_routes"]
+
+CONTROL_TOKEN_HEADER = "X-Mock-Control-Token"
+
+_Handler = Callable[[Request], Awaitable[Response]]
 
 
 def _json(data: Any, status: int = 200) -> Response:
@@ -109,14 +116,32 @@ async def queue_replies(request: Request) -> Response:
     return _json({"queued": len(replies)})
 
 
-def control_routes() -> list[BaseRoute]:
+def _token_required(handler: _Handler, token: str) -> _Handler:
+    expected = token.encode()
+
+    async def guarded(request: Request) -> Response:
+        given = request.headers.get(CONTROL_TOKEN_HEADER, "").encode()
+        if not hmac.compare_digest(given, expected):
+            message = f"The control API needs the server's control token in the {CONTROL_TOKEN_HEADER} header."
+            return _json(error_body(message, type="invalid_request_error", code="invalid_control_token"), 401)
+        return await handler(request)
+
+    return guarded
+
+
+def control_routes(token: str | None = None) -> list[BaseRoute]:
+    """The ``/_mock/`` routes; with a ``token``, each asks for it first."""
+    endpoints: list[tuple[str, _Handler, str]] = [
+        ("/_mock/rules", add_rules, "POST"),
+        ("/_mock/rules", list_rules, "GET"),
+        ("/_mock/rules", clear_rules, "DELETE"),
+        ("/_mock/rules/{rule_id}", delete_rule, "DELETE"),
+        ("/_mock/reset", reset, "POST"),
+        ("/_mock/journal", journal, "GET"),
+        ("/_mock/stats", stats, "GET"),
+        ("/_mock/replies", queue_replies, "POST"),
+    ]
     return [
-        Route("/_mock/rules", add_rules, methods=["POST"]),
-        Route("/_mock/rules", list_rules, methods=["GET"]),
-        Route("/_mock/rules", clear_rules, methods=["DELETE"]),
-        Route("/_mock/rules/{rule_id}", delete_rule, methods=["DELETE"]),
-        Route("/_mock/reset", reset, methods=["POST"]),
-        Route("/_mock/journal", journal, methods=["GET"]),
-        Route("/_mock/stats", stats, methods=["GET"]),
-        Route("/_mock/replies", queue_replies, methods=["POST"]),
+        Route(path, handler if token is None else _token_required(handler, token), methods=[method])
+        for path, handler, method in endpoints
     ]

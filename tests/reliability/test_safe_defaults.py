@@ -1,10 +1,12 @@
-"""Safe defaults: loopback only unless told otherwise, ``--api-key`` enforced, request bodies capped, uploaded
-file names reduced to a harmless base name, and a graceful stop on SIGTERM (a real ``mockserver serve`` process
-with a stream open exits 0, the stream cut cleanly, the journal intact)."""
+"""Safe defaults: loopback only unless told otherwise (and a warning when told), ``--api-key`` enforced, the control
+API switched off (``--no-control``) or behind a token (``--control-token``), request bodies capped, uploaded file
+names reduced to a harmless base name, and a graceful stop on SIGTERM (a real ``mockserver serve`` process with a
+stream open finishes that stream and exits 0; with ``--workers 2`` too)."""
 
 from __future__ import annotations
 
 import re
+import signal
 import subprocess
 import sys
 import unicodedata
@@ -16,6 +18,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mockserver import MockServer, ServerConfig
+from mockserver._cli import _parser, build_config, exposure_warning
+from mockserver._control import CONTROL_TOKEN_HEADER
 from mockserver._endpoints.files import safe_filename
 
 AUTH = {"Authorization": "Bearer sk-right"}
@@ -115,3 +119,121 @@ def test_any_file_name_becomes_a_harmless_base_name(raw: str | None) -> None:
     assert "\\" not in name
     assert not any(unicodedata.category(ch).startswith("C") for ch in name)
     assert len(name) <= 255
+
+
+@pytest.mark.parametrize(
+    ("host", "config", "warned"),
+    [
+        ("127.0.0.1", ServerConfig(), None),
+        ("localhost", ServerConfig(), None),
+        ("::1", ServerConfig(), None),
+        ("0.0.0.0", ServerConfig(), "unprotected control API"),
+        ("::", ServerConfig(control_api=False), "is reachable from other machines: the API;"),
+        ("192.0.2.7", ServerConfig(control_token="t0k"), "is reachable from other machines: the API;"),
+        ("example.internal", ServerConfig(), "unprotected control API"),
+    ],
+)
+def test_binding_beyond_loopback_is_warned_about(host: str, config: ServerConfig, warned: str | None) -> None:
+    warning = exposure_warning(host, config)
+    if warned is None:
+        assert warning is None
+    else:
+        assert warning is not None
+        assert warning.startswith(host)
+        assert warned in warning
+
+
+def test_control_flags_reach_the_config() -> None:
+    def config_for(*argv: str) -> ServerConfig:
+        return build_config(_parser().parse_args(["serve", *argv]))
+
+    assert (config_for().control_api, config_for().control_token) == (True, None)
+    assert config_for("--no-control").control_api is False
+    assert config_for("--control-token", "s3cret").control_token == "s3cret"
+
+
+async def test_no_control_leaves_the_control_api_out() -> None:
+    async with (
+        MockServer(ServerConfig(control_api=False)) as server,
+        httpx.AsyncClient(base_url=server.url, headers=AUTH, timeout=PATIENCE) as http,
+    ):
+        rules = await http.post("/_mock/rules", json={"action": {"type": "status", "status": 500}})
+        reset = await http.post("/_mock/reset")
+        models = await http.get("/v1/models")
+        assert server.rules() == []  # the Python API still works: it is not an HTTP door
+    for refused in (rules, reset):
+        assert refused.status_code == 404
+        assert refused.json()["error"]["message"].startswith("Invalid URL (POST /_mock/")
+    assert models.status_code == 200
+
+
+async def test_control_token_is_required_when_set() -> None:
+    rule = {"match": {"path": "/v1/models"}, "action": {"type": "status", "status": 503}}
+    async with (
+        MockServer(ServerConfig(control_token="s3cret")) as server,
+        httpx.AsyncClient(base_url=server.url, headers=AUTH, timeout=PATIENCE) as http,
+    ):
+        missing = await http.post("/_mock/rules", json=rule)
+        wrong = await http.get("/_mock/stats", headers={CONTROL_TOKEN_HEADER: "s3cre"})
+        assert server.rules() == []
+        right = await http.post("/_mock/rules", json=rule, headers={CONTROL_TOKEN_HEADER: "s3cret"})
+        faulted = await http.get("/v1/models")
+    for refused in (missing, wrong):
+        assert refused.status_code == 401
+        assert refused.json()["error"]["code"] == "invalid_control_token"
+        assert "s3cret" not in refused.text
+    assert right.status_code == 200
+    assert faulted.status_code == 503
+
+
+def _serve(*argv: str) -> tuple[subprocess.Popen[str], str]:
+    command = [sys.executable, "-m", "mockserver", "serve", "--port", "0", *argv]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert process.stdout is not None
+    match = re.search(r"(http://\S+)/v1", process.stdout.readline())
+    assert match is not None, process.stderr.read() if process.stderr else ""
+    return process, match.group(1)
+
+
+def test_sigterm_lets_an_open_stream_finish_and_exits_0() -> None:
+    process, root = _serve("--itl", "0.02")
+    try:
+        with (
+            httpx.Client(base_url=root, headers=AUTH, timeout=PATIENCE) as http,
+            http.stream("POST", "/v1/chat/completions", json={**CHAT, "stream": True, "max_tokens": 40}) as stream,
+        ):
+            lines = stream.iter_lines()
+            first = next(line for line in lines if line.startswith("data: "))
+            process.send_signal(signal.SIGTERM)
+            rest = [line for line in lines if line.startswith("data: ")]
+        assert process.wait(timeout=PATIENCE) == 0
+        out, err = process.communicate()
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert first.startswith('data: {"id":"chatcmpl-')
+    assert rest[-1] == "data: [DONE]"  # the stream in flight was finished, not cut
+    assert len(rest) >= 3
+    assert "mockserver: stopped" in out
+    assert "Traceback" not in err
+
+
+def test_workers_share_one_socket_and_stop_on_sigterm() -> None:
+    process, root = _serve("--workers", "2")
+    try:
+        with httpx.Client(base_url=root, headers=AUTH, timeout=PATIENCE) as http:
+            health = [http.get("/health", headers={"Connection": "close"}).status_code for _ in range(8)]
+            models = http.get("/v1/models")
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=PATIENCE) == 0
+        out, err = process.communicate()
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert health == [200] * 8
+    assert models.status_code == 200
+    assert "2 workers: each worker keeps its own rules" in err
+    assert "mockserver: stopped" in out
+    assert "Traceback" not in err
