@@ -25,6 +25,7 @@ __all__ = [
     "builtin_target",
     "load_target",
     "resolve_targets",
+    "sdk_deviations",
 ]
 
 API_KEY = "sk-contract"
@@ -37,6 +38,24 @@ SDK_DEVIATIONS: Mapping[str, str] = MappingProxyType(
         ),
     }
 )
+#: what the httpx-based releases (openai 1.x and 2.x) also get wrong
+SDK_BEFORE_3_DEVIATIONS: Mapping[str, str] = MappingProxyType(
+    {
+        "streaming.cut_stream_raises": (
+            "openai < 3 lets the transport's own exception (httpx.RemoteProtocolError, httpx.ReadError) escape from "
+            "a stream cut mid-way instead of raising APIConnectionError"
+        ),
+    }
+)
+
+
+def sdk_deviations(version: str) -> Mapping[str, str]:
+    """The official SDK's known deviations, for its release ``version``."""
+    major = int(version.split(".", 1)[0])
+    if major >= 3:
+        return SDK_DEVIATIONS
+    return MappingProxyType({**SDK_DEVIATIONS, **SDK_BEFORE_3_DEVIATIONS})
+
 
 _STATUS_CLASSES = {
     400: "BadRequestError",
@@ -131,7 +150,7 @@ _BUILTINS: Mapping[str, tuple[Factory, str, Mapping[str, str]]] = MappingProxyTy
     {
         "client-httpx": (_our_client(aiohttp=False), "client", {}),
         "client-aiohttp": (_our_client(aiohttp=True), "client", {}),
-        "openai-httpx": (_official_sdk(aiohttp=False), "openai", SDK_DEVIATIONS),
+        "openai-httpx": (_official_sdk(aiohttp=False), "openai", SDK_DEVIATIONS),  # for the installed release
         "openai-aiohttp": (_official_sdk(aiohttp=True), "openai", SDK_DEVIATIONS),
     }
 )
@@ -139,8 +158,11 @@ BUILTIN_TARGETS = tuple(_BUILTINS)
 
 
 def builtin_target(name: str) -> Target:
-    factory, module, deviations = _BUILTINS[name]
-    return Target(name, factory, ErrorClasses.from_namespace(importlib.import_module(module)), deviations)
+    factory, module_name, deviations = _BUILTINS[name]
+    module = importlib.import_module(module_name)
+    if module_name == "openai":
+        deviations = sdk_deviations(module.__version__)
+    return Target(name, factory, ErrorClasses.from_namespace(module), deviations)
 
 
 def load_target(spec: str) -> Target:

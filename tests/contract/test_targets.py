@@ -10,7 +10,14 @@ import openai
 import pytest
 
 import client
-from contract_tests._targets import BUILTIN_TARGETS, ErrorClasses, TargetError, load_target, resolve_targets
+from contract_tests._targets import (
+    BUILTIN_TARGETS,
+    ErrorClasses,
+    TargetError,
+    load_target,
+    resolve_targets,
+    sdk_deviations,
+)
 
 
 def test_all_means_every_builtin_target() -> None:
@@ -76,3 +83,9 @@ def test_a_factory_spec_falls_back_to_its_module_then_the_client_package(monkeyp
 def test_bad_specs_are_usage_errors(spec: str, problem: str) -> None:
     with pytest.raises(TargetError, match=problem):
         load_target(spec)
+
+
+def test_sdk_deviations_follow_the_installed_release() -> None:
+    assert set(sdk_deviations("3.60.0")) == {"streaming.truncated_stream_raises"}
+    assert set(sdk_deviations("2.54.0")) == {"streaming.truncated_stream_raises", "streaming.cut_stream_raises"}
+    assert set(sdk_deviations("1.109.1")) == set(sdk_deviations("2.0.0"))
