@@ -4,15 +4,18 @@ deliver its reply.
 Routes are plain async handlers ``(Call) -> Reply``; :class:`Endpoint` adapts one to ASGI. Faults, latency,
 rate limits, the journal and the live counters all hook in here, in one place, never in the handlers.
 
-Each request runs beside a listener that waits for the client to go away (uvicorn's ``receive`` returns
-``http.disconnect``); whichever ends first cancels the other, so a hang, a delay or a stream stops as soon as the
-client leaves and the journal notes when that was noticed.
+An exchange that can wait (a hang, a reset or an empty reply, a delay, a cut, any stream) is delivered beside a
+listener that waits for the client to go away (uvicorn's ``receive`` returns ``http.disconnect``); whichever ends
+first cancels the other, so it stops as soon as the client leaves and the journal notes when that was noticed. A
+reply that is sent at once, in one piece, has nothing to stop: it goes out directly, without the listener task
+(a task group, a task and its cancellation cost more than the rest of such a request).
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +31,7 @@ from ._fault_header import FAULT_HEADER, parse_fault_header
 from ._faults import answer_early, is_connection_fault, perform_connection_fault, reshape, shaping_for
 from ._journal import Outcome
 from ._json import JSONDecodeError, loads
+from ._ratelimit import RateLimiter
 from ._reply import BytesReply, JSONReply, Reply, StreamReply
 from ._rules import Action, HangAction, RuleError
 from ._state import ServerState
@@ -113,38 +117,39 @@ class Endpoint:
         if selection is not None:
             with journal.lock:
                 record.rule_id, record.action = selection.rule_id, selection.action.type
-        async with anyio.create_task_group() as group:
-            group.start_soon(_listen_for_disconnect, receive, wire, action, group.cancel_scope)
-            await self._answer(wire, raw, receive, state, facts, action, tally)
-            group.cancel_scope.cancel()
-
-    async def _answer(
-        self,
-        wire: Wire,
-        raw: bytes,
-        receive: Receive,
-        state: ServerState,
-        facts: RequestFacts,
-        action: Action | None,
-        tally: Tally,
-    ) -> None:
         if action is not None and is_connection_fault(action):
-            await perform_connection_fault(action, wire)
+            async with _listening(receive, wire, action):
+                await perform_connection_fault(action, wire)
             return
-        estimate = estimate_tokens(facts.body)
-        reply: Reply | None = answer_early(action, facts.model)
-        if reply is None:
-            reply = _rate_limited(wire, state, facts.model, estimate)
-        if reply is None:
-            reply = reshape(action, await self._run_handler(wire.scope, raw, receive, state))
-            if state.rate_limiter is not None and not isinstance(reply, BytesReply):
-                state.rate_limiter.record(reply.tokens, estimate)
+        reply = await self._reply(wire, raw, receive, state, facts, action)
         shaping = shaping_for(action, state.config.latency, state.latency_rng)
         if _status(reply) >= 400:  # stream faults shape successful replies only; delays apply to all
             shaping = Shaping(ttft=shaping.ttft)
         if isinstance(reply, StreamReply):
             tally.stream_opened()
-        await deliver(reply, wire, shaping)
+        elif shaping.ttft <= 0 and shaping.cut_after is None:
+            await deliver(reply, wire, shaping)  # sent at once: nothing to stop when the client leaves
+            return
+        async with _listening(receive, wire, action):
+            await deliver(reply, wire, shaping)
+
+    async def _reply(
+        self, wire: Wire, raw: bytes, receive: Receive, state: ServerState, facts: RequestFacts, action: Action | None
+    ) -> Reply:
+        reply = answer_early(action, facts.model)
+        if reply is not None:
+            return reply
+        limiter = state.rate_limiter
+        if limiter is None:  # the estimate is only for the rate limits
+            return reshape(action, await self._run_handler(wire.scope, raw, receive, state))
+        estimate = estimate_tokens(facts.body)
+        refusal = _rate_limited(wire, limiter, facts.model, estimate)
+        if refusal is not None:
+            return refusal
+        handled = reshape(action, await self._run_handler(wire.scope, raw, receive, state))
+        if not isinstance(handled, BytesReply):
+            limiter.record(handled.tokens, estimate)
+        return handled
 
     async def _run_handler(self, scope: Scope, raw: bytes, receive: Receive, state: ServerState) -> Reply:
         request = Request(scope, _replay(raw, receive))
@@ -158,11 +163,8 @@ class Endpoint:
             return JSONReply(error_body(SERVER_ERROR_MESSAGE, type="server_error"), 500)
 
 
-def _rate_limited(wire: Wire, state: ServerState, model: str | None, estimate: int) -> Reply | None:
+def _rate_limited(wire: Wire, limiter: RateLimiter, model: str | None, estimate: int) -> Reply | None:
     """A 429 when the request does not fit the configured rate limits (it uses them up otherwise)."""
-    limiter = state.rate_limiter
-    if limiter is None:
-        return None
     decision = limiter.check(estimate, model=model or "gpt-4o")
     if decision.allowed:
         return None
@@ -182,6 +184,15 @@ def _select(facts: RequestFacts, state: ServerState) -> Selection | None:
     if header is not None:
         return Selection("header", parse_fault_header(header))
     return state.rules.select(facts)
+
+
+@contextlib.asynccontextmanager
+async def _listening(receive: Receive, wire: Wire, action: Action | None) -> AsyncIterator[None]:
+    """Runs the body beside the disconnect listener; whichever ends first cancels the other."""
+    async with anyio.create_task_group() as group:
+        group.start_soon(_listen_for_disconnect, receive, wire, action, group.cancel_scope)
+        yield
+        group.cancel_scope.cancel()
 
 
 async def _listen_for_disconnect(receive: Receive, wire: Wire, action: Action | None, scope: anyio.CancelScope) -> None:
