@@ -11,6 +11,7 @@ import subprocess
 import sys
 import unicodedata
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import httpx
 import pytest
@@ -28,10 +29,10 @@ CHAT = {"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]}
 PATIENCE = 30
 
 
-@pytest.fixture
-def served() -> Iterator[tuple[subprocess.Popen[str], str]]:
-    """``mockserver serve --port 0 --api-key sk-right`` in a process of its own, and its root URL."""
-    command = [sys.executable, "-m", "mockserver", "serve", "--port", "0", "--api-key", "sk-right"]
+@contextmanager
+def _serving(*argv: str) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    """``mockserver serve --port 0 ARGV`` in a process of its own, and its root URL; killed if still running."""
+    command = [sys.executable, "-m", "mockserver", "serve", "--port", "0", *argv]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         assert process.stdout is not None
@@ -42,6 +43,21 @@ def served() -> Iterator[tuple[subprocess.Popen[str], str]]:
         if process.poll() is None:
             process.kill()
         process.communicate()
+
+
+def _exited_cleanly(process: subprocess.Popen[str]) -> str:
+    """Once a stop was asked for: exit 0, no traceback; returns what it wrote to stderr."""
+    assert process.wait(timeout=PATIENCE) == 0
+    out, err = process.communicate()
+    assert "mockserver: stopped" in out
+    assert "Traceback" not in err
+    return err
+
+
+@pytest.fixture
+def served() -> Iterator[tuple[subprocess.Popen[str], str]]:
+    with _serving("--api-key", "sk-right") as running:
+        yield running
 
 
 def test_serve_binds_loopback_and_requires_its_api_key(served: tuple[subprocess.Popen[str], str]) -> None:
@@ -186,18 +202,8 @@ async def test_control_token_is_required_when_set() -> None:
     assert faulted.status_code == 503
 
 
-def _serve(*argv: str) -> tuple[subprocess.Popen[str], str]:
-    command = [sys.executable, "-m", "mockserver", "serve", "--port", "0", *argv]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    assert process.stdout is not None
-    match = re.search(r"(http://\S+)/v1", process.stdout.readline())
-    assert match is not None, process.stderr.read() if process.stderr else ""
-    return process, match.group(1)
-
-
 def test_sigterm_lets_an_open_stream_finish_and_exits_0() -> None:
-    process, root = _serve("--itl", "0.02")
-    try:
+    with _serving("--itl", "0.02") as (process, root):
         with (
             httpx.Client(base_url=root, headers=AUTH, timeout=PATIENCE) as http,
             http.stream("POST", "/v1/chat/completions", json={**CHAT, "stream": True, "max_tokens": 40}) as stream,
@@ -206,34 +212,19 @@ def test_sigterm_lets_an_open_stream_finish_and_exits_0() -> None:
             first = next(line for line in lines if line.startswith("data: "))
             process.send_signal(signal.SIGTERM)
             rest = [line for line in lines if line.startswith("data: ")]
-        assert process.wait(timeout=PATIENCE) == 0
-        out, err = process.communicate()
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.communicate()
+        _exited_cleanly(process)
     assert first.startswith('data: {"id":"chatcmpl-')
     assert rest[-1] == "data: [DONE]"  # the stream in flight was finished, not cut
     assert len(rest) >= 3
-    assert "mockserver: stopped" in out
-    assert "Traceback" not in err
 
 
 def test_workers_share_one_socket_and_stop_on_sigterm() -> None:
-    process, root = _serve("--workers", "2")
-    try:
+    with _serving("--workers", "2") as (process, root):
         with httpx.Client(base_url=root, headers=AUTH, timeout=PATIENCE) as http:
             health = [http.get("/health", headers={"Connection": "close"}).status_code for _ in range(8)]
             models = http.get("/v1/models")
         process.send_signal(signal.SIGTERM)
-        assert process.wait(timeout=PATIENCE) == 0
-        out, err = process.communicate()
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.communicate()
+        err = _exited_cleanly(process)
     assert health == [200] * 8
     assert models.status_code == 200
     assert "2 workers: each worker keeps its own rules" in err
-    assert "mockserver: stopped" in out
-    assert "Traceback" not in err
