@@ -54,6 +54,8 @@ class Call:
     #: the parsed JSON body (``None`` for requests without a JSON body)
     body: Any
     state: ServerState
+    #: the body's bytes as received
+    raw: bytes = b""
 
     @property
     def path_params(self) -> dict[str, Any]:
@@ -155,7 +157,7 @@ class Endpoint:
         request = Request(scope, _replay(raw, receive))
         try:
             body = _parse_json(raw, request) if self.json_body else None
-            return await self.handler(Call(request, body, state))
+            return await self.handler(Call(request, body, state, raw))
         except APIErrorResponse as exc:
             return JSONReply(exc.body(), exc.status, exc.headers)
         except Exception:

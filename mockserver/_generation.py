@@ -110,10 +110,13 @@ class GenerationRequest:
     parallel_tool_calls: bool = True
 
 
-def generate(state: ServerState, request: GenerationRequest) -> Generation:
-    """The reply for one choice of ``request``; consumes one canned reply from ``state`` if any is queued."""
+def generate(state: ServerState, request: GenerationRequest, *, consume_canned: bool = True) -> Generation:
+    """The reply for one choice of ``request``; consumes one canned reply from ``state`` if any is queued.
+
+    With ``consume_canned=False`` the queue is left alone and the reply is a pure function of ``state.config``
+    and ``request`` (callers may then keep it)."""
     rng = random.Random(_seed(state.config.seed, request))
-    canned = state.next_reply()
+    canned = state.next_reply() if consume_canned else None
     if canned is not None:
         return _from_canned(canned, request, rng)
     tools = _tools_to_call(request, rng)

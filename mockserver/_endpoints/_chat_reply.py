@@ -14,7 +14,7 @@ from .._state import ServerState
 from ._chat_request import ChatRequest
 from ._generation_fields import system_fingerprint, usage_body
 
-__all__ = ["ChatChoice", "ChatReply", "plan_reply"]
+__all__ = ["ChatChoice", "ChatReply", "generate_choices", "plan_reply"]
 
 #: where a chunk's choices go in its encoded frame
 _EMPTY_CHOICES = b'"choices":[]'
@@ -98,11 +98,13 @@ class ChatReply:
         return chunk
 
 
-def plan_reply(state: ServerState, request: ChatRequest) -> ChatReply:
-    """Generate every choice now (consuming canned replies once per choice)."""
-    choices = []
-    for index in range(request.n):
-        generation = generate(
+def generate_choices(
+    state: ServerState, request: ChatRequest, *, consume_canned: bool = True
+) -> tuple[Generation, ...]:
+    """Every choice's generation (consuming canned replies once per choice, unless told not to: then the result
+    is a pure function of the config and the request)."""
+    return tuple(
+        generate(
             state,
             GenerationRequest(
                 prompt=request.prompt,
@@ -115,7 +117,23 @@ def plan_reply(state: ServerState, request: ChatRequest) -> ChatReply:
                 parallel_tool_calls=request.parallel_tool_calls,
                 json_schema=request.json_schema,
             ),
+            consume_canned=consume_canned,
         )
+        for index in range(request.n)
+    )
+
+
+def plan_reply(
+    state: ServerState,
+    request: ChatRequest,
+    generations: tuple[Generation, ...] | None = None,
+    fingerprint: str | None = None,
+) -> ChatReply:
+    """The reply to ``request``: its choices (generated now unless given), a fresh id and ``created``."""
+    if generations is None:
+        generations = generate_choices(state, request)
+    choices = []
+    for index, generation in enumerate(generations):
         logprobs = None
         if request.logprobs:
             logprobs = tuple(chat_logprobs(logprob_rng(request.key, index), generation.pieces, request.top_logprobs))
@@ -124,7 +142,7 @@ def plan_reply(state: ServerState, request: ChatRequest) -> ChatReply:
         request=request,
         id=state.ids.new("chatcmpl-", 29),
         created=state.now(),
-        fingerprint=system_fingerprint(state, request.model),
+        fingerprint=fingerprint if fingerprint is not None else system_fingerprint(state, request.model),
         choices=tuple(choices),
     )
 

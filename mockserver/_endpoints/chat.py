@@ -6,11 +6,14 @@ only then shaped as one body or as chunks, so a streamed reply says exactly what
 
 from __future__ import annotations
 
+import functools
+
 from starlette.routing import BaseRoute, Route
 
 from .._dispatch import Call, Endpoint
 from .._reply import JSONReply, Reply, StreamReply
 from .._sse import DONE
+from ._chat_plans import ChatPlans
 from ._chat_reply import plan_reply
 from ._chat_request import parse_chat_request
 from ._chat_store import store_reply, stored_routes
@@ -18,9 +21,15 @@ from ._chat_store import store_reply, stored_routes
 __all__ = ["create_chat_completion", "routes"]
 
 
-async def create_chat_completion(call: Call) -> Reply:
-    request = parse_chat_request(call.json_object(), call.state)
-    reply = plan_reply(call.state, request)
+async def create_chat_completion(call: Call, plans: ChatPlans | None = None) -> Reply:
+    body = call.json_object()
+    if plans is None:
+        request = parse_chat_request(body, call.state)
+        reply = plan_reply(call.state, request)
+    else:
+        plan = plans.plan(call.raw, body, call.state)
+        request = plan.request
+        reply = plan_reply(call.state, request, plan.generations, plan.fingerprint)
     if request.store:
         store_reply(call.state, reply)
     if request.stream:
@@ -29,7 +38,13 @@ async def create_chat_completion(call: Call) -> Reply:
 
 
 def routes() -> list[BaseRoute]:
+    plans = ChatPlans()  # one memo per app, beside its route
+
+    @functools.wraps(create_chat_completion)  # the OpenAPI description knows handlers by name
+    async def create(call: Call) -> Reply:
+        return await create_chat_completion(call, plans)
+
     return [
-        Route("/v1/chat/completions", Endpoint(create_chat_completion), methods=["POST"]),
+        Route("/v1/chat/completions", Endpoint(create), methods=["POST"]),
         *stored_routes(),
     ]
