@@ -88,7 +88,9 @@ class Endpoint:
         state: ServerState = scope["app"].state.mock
         request_id = scope.get("state", {}).get("request_id") or state.ids.request_id()
         tally = Tally(scope, request_id, state.journal, state.stats)
-        wire = Wire(scope, tally.recording(send), tally.record, state.journal, state.stopping)
+        wire = Wire(
+            scope, tally.recording(send), tally.record, state.journal, state.stopping, tally.recording_events(send)
+        )
         try:
             await self._exchange(wire, receive, state, tally)
         except BaseException:
