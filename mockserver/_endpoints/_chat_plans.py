@@ -10,12 +10,13 @@ a request that fails its checks; logprobs are cheap and made afresh.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .._config import ServerConfig
 from .._generation import Generation
 from .._state import ServerState
-from ._chat_reply import generate_choices
+from ._chat_reply import ChatChoice, encoded_deltas, generate_choices
 from ._chat_request import ChatRequest, parse_chat_request
 from ._generation_fields import system_fingerprint
 
@@ -27,11 +28,21 @@ PLANS_KEPT = 256
 LARGEST_KEPT_BODY = 16 * 1024
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ChatPlan:
+    """What every reply to one body shares. Never changed, except to keep its stream deltas once made."""
+
     request: ChatRequest
     generations: tuple[Generation, ...]
     fingerprint: str | None = None
+    _deltas: tuple[tuple[bytes, ...], ...] | None = None
+
+    def stream_deltas(self, choices: Sequence[ChatChoice]) -> tuple[tuple[bytes, ...], ...]:
+        """:func:`encoded_deltas` of ``choices`` (the choices of a reply made from this plan, which are the same
+        for every such reply: logprobs are drawn from the request's key), made once."""
+        if self._deltas is None:
+            self._deltas = encoded_deltas(choices)
+        return self._deltas
 
 
 class ChatPlans:

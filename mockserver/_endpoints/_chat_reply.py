@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import zip_longest
 from typing import Any
@@ -14,7 +15,7 @@ from .._state import ServerState
 from ._chat_request import ChatRequest
 from ._generation_fields import system_fingerprint, usage_body
 
-__all__ = ["ChatChoice", "ChatReply", "generate_choices", "plan_reply"]
+__all__ = ["ChatChoice", "ChatReply", "encoded_deltas", "generate_choices", "plan_reply"]
 
 #: where a chunk's choices go in its encoded frame
 _EMPTY_CHOICES = b'"choices":[]'
@@ -62,14 +63,15 @@ class ChatReply:
             "system_fingerprint": self.fingerprint,
         }
 
-    def chunk_events(self) -> tuple[SSEEvent, ...]:
+    def chunk_events(self, deltas: Sequence[Sequence[bytes]] | None = None) -> tuple[SSEEvent, ...]:
         """Every ``chat.completion.chunk`` event, choices interleaved; the usage chunk last when asked for.
 
-        The fields every chunk repeats are encoded once: each event is that frame around its encoded choice."""
+        The fields every chunk repeats are encoded once: each event is that frame around its encoded choice.
+        ``deltas`` are :func:`encoded_deltas` of these choices, when the caller kept them from an earlier reply."""
         frame = dumps(self._chunk([]))
         split = frame.rindex(_EMPTY_CHOICES) + len(_EMPTY_CHOICES) - 1
         head, tail = frame[:split], frame[split:]
-        per_choice = [_choice_deltas(choice) for choice in self.choices]
+        per_choice = encoded_deltas(self.choices) if deltas is None else deltas
         if len(per_choice) == 1:
             events = [SSEEvent(head + delta + tail) for delta in per_choice[0]]
         else:
@@ -160,6 +162,11 @@ def _choice_body(choice: ChatChoice) -> dict[str, Any]:
         content = list(choice.logprobs) if generation.text is not None else None
         logprobs = {"content": content, "refusal": None}
     return {"index": choice.index, "message": message, "logprobs": logprobs, "finish_reason": generation.finish_reason}
+
+
+def encoded_deltas(choices: Sequence[ChatChoice]) -> tuple[tuple[bytes, ...], ...]:
+    """Per choice, the encoded ``choices[0]`` of each chunk it streams: a function of the choices alone."""
+    return tuple(tuple(_choice_deltas(choice)) for choice in choices)
 
 
 def _choice_deltas(choice: ChatChoice) -> list[bytes]:

@@ -23,17 +23,18 @@ __all__ = ["create_chat_completion", "routes"]
 
 async def create_chat_completion(call: Call, plans: ChatPlans | None = None) -> Reply:
     body = call.json_object()
-    if plans is None:
+    plan = plans.plan(call.raw, body, call.state) if plans is not None else None
+    if plan is None:
         request = parse_chat_request(body, call.state)
         reply = plan_reply(call.state, request)
     else:
-        plan = plans.plan(call.raw, body, call.state)
         request = plan.request
         reply = plan_reply(call.state, request, plan.generations, plan.fingerprint)
     if request.store:
         store_reply(call.state, reply)
     if request.stream:
-        return StreamReply(reply.chunk_events(), (DONE,), tokens=reply.total_tokens)
+        deltas = plan.stream_deltas(reply.choices) if plan is not None else None
+        return StreamReply(reply.chunk_events(deltas), (DONE,), tokens=reply.total_tokens)
     return JSONReply(reply.body(), tokens=reply.total_tokens)
 
 

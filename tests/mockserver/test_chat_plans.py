@@ -51,9 +51,10 @@ async def test_every_reply_draws_its_own_id() -> None:
     assert _content(first) == _content(second)
 
 
-async def test_a_stream_from_a_kept_plan_matches_a_fresh_one() -> None:
+@pytest.mark.parametrize("extra", [{}, {"logprobs": True, "top_logprobs": 2}])
+async def test_a_stream_from_a_kept_plan_matches_a_fresh_one(extra: dict[str, Any]) -> None:
     plans = ChatPlans()
-    body = {**BODY, "stream": True, "stream_options": {"include_usage": True}}
+    body = {**BODY, **extra, "stream": True, "stream_options": {"include_usage": True}}
     kept, fresh = ServerState(ServerConfig(seed=3)), ServerState(ServerConfig(seed=3))
     for _ in range(2):
         ours = await create_chat_completion(_call(kept, body), plans)
