@@ -42,6 +42,8 @@ __all__ = ["Call", "Endpoint", "Handler"]
 
 _logger = logging.getLogger("mockserver")
 
+#: delivery as it is, at once
+_AS_IS = Shaping()
 #: the journal's ``rule_id`` for a 429 from the configured rate limits
 RATE_LIMITS_RULE_ID = "rate_limits"
 
@@ -126,9 +128,12 @@ class Endpoint:
                 await perform_connection_fault(action, wire)
             return
         reply = await self._reply(wire, raw, receive, state, facts, action)
-        shaping = shaping_for(action, state.config.latency, state.latency_rng)
-        if _status(reply) >= 400:  # stream faults shape successful replies only; delays apply to all
-            shaping = Shaping(ttft=shaping.ttft)
+        if action is None and state.config.latency is None:
+            shaping = _AS_IS  # what shaping_for gives then, without making it (nor drawing from the RNG)
+        else:
+            shaping = shaping_for(action, state.config.latency, state.latency_rng)
+            if _status(reply) >= 400:  # stream faults shape successful replies only; delays apply to all
+                shaping = Shaping(ttft=shaping.ttft)
         if isinstance(reply, StreamReply):
             tally.stream_opened()
         elif shaping.ttft <= 0 and shaping.cut_after is None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 
-from starlette.datastructures import Headers
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -16,6 +15,7 @@ from ._tally import Tally
 __all__ = ["AuthMiddleware", "OpenAIHeadersMiddleware"]
 
 OPENAI_VERSION = "2020-10-01"
+_VERSION_HEADER = (b"openai-version", OPENAI_VERSION.encode())
 
 _NO_KEY = (
     "You didn't provide an API key. You need to provide your API key in an Authorization header using "
@@ -41,15 +41,16 @@ class OpenAIHeadersMiddleware:
         scope.setdefault("state", {})["request_id"] = request_id
         started = time.perf_counter()
         api = scope["path"].startswith("/v1")
+        request_id_header = (b"x-request-id", request_id.encode())
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 elapsed_ms = int((time.perf_counter() - started) * 1000)
                 headers = [
                     *message.get("headers", ()),
-                    (b"x-request-id", request_id.encode()),
-                    (b"openai-version", OPENAI_VERSION.encode()),
-                    (b"openai-processing-ms", str(elapsed_ms).encode()),
+                    request_id_header,
+                    _VERSION_HEADER,
+                    (b"openai-processing-ms", b"%d" % elapsed_ms),
                 ]
                 if api and state.rate_limiter is not None:
                     headers.extend(_missing(headers, state.rate_limiter.headers()))
@@ -77,7 +78,7 @@ class AuthMiddleware:
             await self.app(scope, receive, send)
             return
         state: ServerState = scope["app"].state.mock
-        problem = _auth_problem(Headers(scope=scope).get("authorization"), state.config.api_key)
+        problem = _auth_problem(_authorization(scope), state.config.api_key)
         if problem is None:
             await self.app(scope, receive, send)
             return
@@ -91,6 +92,16 @@ class AuthMiddleware:
             await response(scope, receive, tally.recording(send))
         finally:
             tally.finish()
+
+
+def _authorization(scope: Scope) -> str | None:
+    """The first ``Authorization`` header, as Starlette's ``Headers.get`` finds it (ASGI names are lowercase),
+    without building a ``Headers`` for every request."""
+    headers: list[tuple[bytes, bytes]] = scope["headers"]
+    for name, value in headers:
+        if name == b"authorization":
+            return value.decode("latin-1")
+    return None
 
 
 def _auth_problem(header: str | None, required_key: str | None) -> tuple[str, str | None] | None:
