@@ -129,10 +129,12 @@ class Journal:
     def now(self) -> float:
         return self._clock()
 
-    def begin(self, *, request_id: str, method: str, path: str, query: str) -> JournalRecord:
+    def begin(
+        self, *, request_id: str, method: str, path: str, query: str, headers: dict[str, str] | None = None
+    ) -> JournalRecord:
         with self._lock:
             self._seq += 1
-            record = JournalRecord(self._seq, request_id, self._clock(), method, path, query)
+            record = JournalRecord(self._seq, request_id, self._clock(), method, path, query, headers or {})
             if self._records.maxlen != 0:
                 self._records.append(record)
             return record

@@ -26,10 +26,8 @@ class Tally:
             method=scope["method"],
             path=scope["path"],
             query=scope.get("query_string", b"").decode("latin-1"),
+            headers={name.decode("latin-1").lower(): value.decode("latin-1") for name, value in scope["headers"]},
         )
-        headers = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in scope["headers"]}
-        with journal.lock:
-            self.record.headers = headers
         self._streaming = False
         self._finished = False
         stats.request_started()
