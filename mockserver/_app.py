@@ -73,10 +73,11 @@ def create_app(config: ServerConfig | None = None) -> MockApp:
 
     config = config if config is not None else default_config()
     app = MockApp(
+        # the API first: the router tries routes in order, and nearly every request is an API call
         routes=[
+            *api_routes(),
             Route("/health", _health, methods=["GET"]),
             *(control_routes(config.control_token) if config.control_api else []),
-            *api_routes(),
         ],
         middleware=[Middleware(OpenAIHeadersMiddleware), Middleware(AuthMiddleware)],
         exception_handlers={HTTPException: _http_error, Exception: _server_error},
