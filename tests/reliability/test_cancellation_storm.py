@@ -1,4 +1,4 @@
-"""Cancellation storms: 200 chat streams per client, each cancelled at a seeded random point (waiting for its
+"""Cancellation storms: 1,000 chat streams per client, each cancelled at a seeded random point (waiting for its
 headers, or after 0-4 chunks), from our client (httpx and aiohttp transports) and from the official SDK (httpx2
 and aiohttp). Afterwards the server has no request, stream or task left over, the journal shows every stream that
 reached it as a client disconnect, every response the client handed out was closed, and no connection is open
@@ -22,7 +22,7 @@ from bench._sockets import established_connections
 from bench._storm import CLIENTS, STORM_HEADER, add_task_probe, run_storm
 from mockserver import MockServer, ServerConfig
 
-STREAMS = 200
+STREAMS = 1000
 #: what finalizing the official SDK's abandoned httpx2 byte generators sometimes raises (see below)
 SDK_FINALIZER_NOISE = "async generator already executing"
 SDK_HTTP_STACK = frozenset({"httpx2", "httpcore2"})
