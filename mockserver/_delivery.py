@@ -54,6 +54,11 @@ class Shaping:
     error_after: int | None = None
     error: StreamError | None = None
 
+    @property
+    def events_back_to_back(self) -> bool:
+        """Whether a stream's events go out one after another, with no pause or fault between them."""
+        return self.itl is None and self.cut_after is None and self.malformed_after is None and self.error_after is None
+
 
 @dataclass(frozen=True, slots=True)
 class Wire:
@@ -120,8 +125,7 @@ async def _deliver_body(
 
 async def _deliver_stream(reply: StreamReply, wire: Wire, shaping: Shaping) -> None:
     await wire.send({"type": "http.response.start", "status": 200, "headers": stream_headers(reply.headers)})
-    if shaping.itl is None and shaping.cut_after is shaping.malformed_after is shaping.error_after is None:
-        # nothing between the events: one loop sends and counts them all (a stream is hundreds of events)
+    if shaping.events_back_to_back:  # one loop sends and counts them all (a stream is hundreds of events)
         await wire.send_events(event.encode() for event in reply.events)
         if not shaping.drop_terminal:
             await wire.send_events(event.encode() for event in reply.terminal)
@@ -164,6 +168,4 @@ def _error_event(error: StreamError, named: bool, position: int) -> SSEEvent:
 
 
 async def _send_event(event: SSEEvent, wire: Wire) -> None:
-    await wire.send({"type": "http.response.body", "body": event.encode(), "more_body": True})
-    with wire.journal.lock:
-        wire.record.events_sent += 1
+    await wire.send_events((event.encode(),))

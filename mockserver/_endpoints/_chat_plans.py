@@ -34,7 +34,7 @@ class ChatPlan:
 
     request: ChatRequest
     generations: tuple[Generation, ...]
-    fingerprint: str | None = None
+    fingerprint: str
     _deltas: tuple[tuple[bytes, ...], ...] | None = None
 
     def stream_deltas(self, choices: Sequence[ChatChoice]) -> tuple[tuple[bytes, ...], ...]:
@@ -58,9 +58,9 @@ class ChatPlans:
 
     def plan(self, raw: bytes, body: dict[str, object], state: ServerState) -> ChatPlan:
         """The checked request and its generated choices; raises the request's 4xx like ``parse_chat_request``."""
-        if state.replies or len(raw) > LARGEST_KEPT_BODY:
+        if state.replies or len(raw) > LARGEST_KEPT_BODY:  # answered afresh, canned replies consumed
             request = parse_chat_request(body, state)
-            return ChatPlan(request, generate_choices(state, request))
+            return ChatPlan(request, generate_choices(state, request), system_fingerprint(state, request.model))
         if state.config is not self._config:
             self._plans.clear()
             self._config = state.config

@@ -13,7 +13,7 @@ from .._logprobs import chat_logprobs, logprob_rng
 from .._sse import SSEEvent, json_event
 from .._state import ServerState
 from ._chat_request import ChatRequest
-from ._generation_fields import system_fingerprint, usage_body
+from ._generation_fields import usage_body
 
 __all__ = ["ChatChoice", "ChatReply", "encoded_deltas", "generate_choices", "plan_reply"]
 
@@ -126,14 +126,10 @@ def generate_choices(
 
 
 def plan_reply(
-    state: ServerState,
-    request: ChatRequest,
-    generations: tuple[Generation, ...] | None = None,
-    fingerprint: str | None = None,
+    state: ServerState, request: ChatRequest, generations: tuple[Generation, ...], fingerprint: str
 ) -> ChatReply:
-    """The reply to ``request``: its choices (generated now unless given), a fresh id and ``created``."""
-    if generations is None:
-        generations = generate_choices(state, request)
+    """The reply to ``request`` from its choices' generations: a fresh id and ``created``, logprobs drawn from the
+    request's key."""
     choices = []
     for index, generation in enumerate(generations):
         logprobs = None
@@ -144,7 +140,7 @@ def plan_reply(
         request=request,
         id=state.ids.new("chatcmpl-", 29),
         created=state.now(),
-        fingerprint=fingerprint if fingerprint is not None else system_fingerprint(state, request.model),
+        fingerprint=fingerprint,
         choices=tuple(choices),
     )
 

@@ -15,26 +15,21 @@ from .._reply import JSONReply, Reply, StreamReply
 from .._sse import DONE
 from ._chat_plans import ChatPlans
 from ._chat_reply import plan_reply
-from ._chat_request import parse_chat_request
 from ._chat_store import store_reply, stored_routes
 
 __all__ = ["create_chat_completion", "routes"]
 
 
 async def create_chat_completion(call: Call, plans: ChatPlans | None = None) -> Reply:
-    body = call.json_object()
-    plan = plans.plan(call.raw, body, call.state) if plans is not None else None
-    if plan is None:
-        request = parse_chat_request(body, call.state)
-        reply = plan_reply(call.state, request)
-    else:
-        request = plan.request
-        reply = plan_reply(call.state, request, plan.generations, plan.fingerprint)
+    """``POST /v1/chat/completions``; ``plans`` is the route's memo (a call without one answers afresh)."""
+    memo = plans if plans is not None else ChatPlans()
+    plan = memo.plan(call.raw, call.json_object(), call.state)
+    request = plan.request
+    reply = plan_reply(call.state, request, plan.generations, plan.fingerprint)
     if request.store:
         store_reply(call.state, reply)
     if request.stream:
-        deltas = plan.stream_deltas(reply.choices) if plan is not None else None
-        return StreamReply(reply.chunk_events(deltas), (DONE,), tokens=reply.total_tokens)
+        return StreamReply(reply.chunk_events(plan.stream_deltas(reply.choices)), (DONE,), tokens=reply.total_tokens)
     return JSONReply(reply.body(), tokens=reply.total_tokens)
 
 
