@@ -58,7 +58,7 @@ class ChatPlans:
 
     def plan(self, raw: bytes, body: dict[str, object], state: ServerState) -> ChatPlan:
         """The checked request and its generated choices; raises the request's 4xx like ``parse_chat_request``."""
-        if state.replies or len(raw) > LARGEST_KEPT_BODY:  # answered afresh, canned replies consumed
+        if state.replies or not raw or len(raw) > LARGEST_KEPT_BODY:  # afresh (no bytes to key on: a made-up Call)
             request = parse_chat_request(body, state)
             return ChatPlan(request, generate_choices(state, request), system_fingerprint(state, request.model))
         if state.config is not self._config:

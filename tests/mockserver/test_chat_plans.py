@@ -102,3 +102,17 @@ async def test_the_memo_is_bounded() -> None:
     assert len(plans) == 2
     await _answer(state, {**BODY, "messages": [{"role": "user", "content": "x" * LARGEST_KEPT_BODY}]}, plans)
     assert len(plans) == 2
+
+
+async def test_a_call_without_body_bytes_is_never_kept() -> None:
+    plans = ChatPlans()
+    state = ServerState(ServerConfig(mode="echo"))
+    request = Request({"type": "http", "method": "POST", "path": "/v1/chat/completions", "headers": []})
+    echoed = []
+    for text in ("first", "second"):
+        body = {"model": "gpt-4o", "messages": [{"role": "user", "content": text}]}
+        reply = await create_chat_completion(Call(request, body, state), plans)  # no raw bytes
+        assert isinstance(reply, JSONReply)
+        echoed.append(reply.body["choices"][0]["message"]["content"])
+    assert echoed == ["first", "second"]
+    assert len(plans) == 0
