@@ -18,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
-from mockserver._server import bind_socket
+from mockserver.server import bind_socket
 
 __all__ = ["bare_app", "main", "split_events"]
 

@@ -30,7 +30,7 @@ import httpx
 import respx
 
 from mockserver import ServerConfig, create_app
-from mockserver._inprocess import INPROCESS_BASE_URL, inprocess_httpx_client, route_to_app
+from mockserver.inprocess import INPROCESS_BASE_URL, inprocess_httpx_client, route_to_app
 
 from ._result import BenchResult, Column
 from ._target import server_url

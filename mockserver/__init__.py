@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ._app import create_app
-from ._config import (
+from .app import create_app
+from .config.settings import (
     CannedReply,
     CannedToolCall,
     ConfigError,
@@ -12,10 +12,10 @@ from ._config import (
     default_config,
     load_config,
 )
-from ._journal import JournalEntry
-from ._rules import Rule, RuleError
-from ._scripting import RuleBuilder, ScriptedRule
-from ._server import MockServer
+from .faults.rules import Rule, RuleError
+from .scripting import RuleBuilder, ScriptedRule
+from .server import MockServer
+from .state.journal import JournalEntry
 
 __all__ = [
     "CannedReply",

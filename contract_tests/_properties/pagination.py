@@ -7,7 +7,7 @@ import math
 from typing import Any
 
 from mockserver import MockServer
-from mockserver._endpoints.files import file_object
+from mockserver.endpoints.files import file_object
 
 from .._property import Env, GivenProperty, Violation
 from .._schedules import scenario_text

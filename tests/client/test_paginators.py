@@ -10,7 +10,7 @@ from client_fakes import fake_client, json_response
 from client import AsyncCursorPage, AsyncOpenAI, AsyncPage
 from client.types.fine_tuning import FineTuningJob
 from mockserver import MockServer, ServerConfig
-from mockserver._config import Prepopulate
+from mockserver.config.settings import Prepopulate
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ import yaml
 
 from contract_tests._schedules import BACKOFF_BOUNDS, Step, expected_outcome, scenario_text, schedule_rules
 from mockserver import MockServer, ServerConfig
-from mockserver._scenario import apply_scenario, parse_scenario
+from mockserver.config.scenario import apply_scenario, parse_scenario
 
 
 def test_no_failures_succeeds_at_once() -> None:

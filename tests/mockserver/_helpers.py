@@ -19,6 +19,10 @@ TRANSPORTS = ("httpx", "aiohttp")
 #: the headers of a raw request with the test API key
 AUTH = {"Authorization": "Bearer sk-test"}
 
+#: how much earlier than asked a server-side delay may end, as the journal's wall clock sees it: uvloop's timers
+#: count whole milliseconds of a loop clock read once per iteration, so a sleep can return up to 1 ms early
+TIMER_SLACK = 0.002
+
 
 def sdk_client(
     server: MockServer, transport: str, *, strict: bool = True, max_retries: int = openai.DEFAULT_MAX_RETRIES

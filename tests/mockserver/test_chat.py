@@ -13,10 +13,10 @@ from pydantic import BaseModel
 from starlette.requests import Request
 
 from mockserver import CannedReply, CannedToolCall, MockServer, ServerConfig
-from mockserver._dispatch import Call
-from mockserver._endpoints.chat import create_chat_completion
-from mockserver._reply import JSONReply
-from mockserver._tokens import count_message_tokens, count_tokens
+from mockserver.content.tokenizer import count_message_tokens, count_tokens
+from mockserver.endpoints.chat import create_chat_completion
+from mockserver.http.dispatch import Call
+from mockserver.wire.replies import JSONReply
 
 MESSAGES = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Tell me about the sea."}]
 WEATHER_TOOL = {

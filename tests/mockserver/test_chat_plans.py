@@ -10,12 +10,12 @@ import pytest
 from starlette.requests import Request
 
 from mockserver import CannedReply, ServerConfig
-from mockserver._dispatch import Call
-from mockserver._endpoints._chat_plans import LARGEST_KEPT_BODY, ChatPlans
-from mockserver._endpoints.chat import create_chat_completion
-from mockserver._errors import APIErrorResponse
-from mockserver._reply import JSONReply, StreamReply
-from mockserver._state import ServerState
+from mockserver.endpoints._chat_plans import LARGEST_KEPT_BODY, ChatPlans
+from mockserver.endpoints.chat import create_chat_completion
+from mockserver.http.dispatch import Call
+from mockserver.state.server_state import ServerState
+from mockserver.wire.errors import APIErrorResponse
+from mockserver.wire.replies import JSONReply, StreamReply
 
 BODY: dict[str, Any] = {"model": "gpt-4o", "messages": [{"role": "user", "content": "Say hello"}], "n": 2}
 

@@ -9,10 +9,10 @@ from openai.types.chat import ChatCompletion, ChatCompletionChunk
 from starlette.requests import Request
 
 from mockserver import MockServer
-from mockserver._dispatch import Call
-from mockserver._endpoints.chat import create_chat_completion
-from mockserver._reply import StreamReply
-from mockserver._sse import DONE
+from mockserver.endpoints.chat import create_chat_completion
+from mockserver.http.dispatch import Call
+from mockserver.wire.replies import StreamReply
+from mockserver.wire.sse import DONE
 
 MESSAGES = [{"role": "user", "content": "Write a short story."}]
 TOOL = {

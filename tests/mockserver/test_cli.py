@@ -15,9 +15,9 @@ import pytest
 from _helpers import AUTH
 
 from mockserver import default_config
-from mockserver._cli import _parser, build_config, main
-from mockserver._latency import FixedLatency, NormalLatency, UniformLatency
-from mockserver._ratelimit import RateLimits
+from mockserver.cli.main import _parser, build_config, main
+from mockserver.faults.latency import FixedLatency, NormalLatency, UniformLatency
+from mockserver.faults.rate_limits import RateLimits
 
 
 def config_for(*argv: str):  # type: ignore[no-untyped-def]

@@ -9,7 +9,7 @@ from _helpers import TRANSPORTS, post, sdk_client, stream_chunks
 from openai.types import Completion
 
 from mockserver import MockServer
-from mockserver._tokens import count_tokens
+from mockserver.content.tokenizer import count_tokens
 
 MODEL = "gpt-3.5-turbo-instruct"
 

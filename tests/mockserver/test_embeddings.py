@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from openai.types import CreateEmbeddingResponse
 
 from mockserver import MockServer
-from mockserver._tokens import count_tokens
+from mockserver.content.tokenizer import count_tokens
 
 SMALL = "text-embedding-3-small"
 

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from openai.types import FileObject
 
 from mockserver import MockServer
-from mockserver._endpoints.files import safe_filename
+from mockserver.endpoints.files import safe_filename
 
 JSONL = b'{"messages":[{"role":"user","content":"hi"},{"role":"assistant","content":"hello"}]}\n'
 

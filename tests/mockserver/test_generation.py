@@ -8,15 +8,15 @@ import jsonschema
 import pytest
 
 from mockserver import CannedReply, CannedToolCall, ServerConfig
-from mockserver._generation import (
+from mockserver.content.generation import (
     Generation,
     GenerationRequest,
     PlannedToolCall,
     ToolSpec,
     generate,
 )
-from mockserver._state import ServerState
-from mockserver._tokens import split_tokens
+from mockserver.content.tokenizer import split_tokens
+from mockserver.state.server_state import ServerState
 
 WEATHER = ToolSpec(
     "get_weather",

@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from mockserver._generation import _WORDS, _sentence_pieces
+from mockserver.content.generation import _WORDS, _sentence_pieces
 
 
 def plain_sentence_pieces(rng: random.Random, length: int, *, leading_space: bool) -> list[str]:

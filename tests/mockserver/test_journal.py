@@ -10,7 +10,7 @@ import pytest
 from _helpers import AUTH
 
 from mockserver import JournalEntry, MockServer, ServerConfig
-from mockserver._journal import Journal, Outcome
+from mockserver.state.journal import Journal, Outcome
 
 ENTRY_KEYS = {
     "seq",

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel, ConfigDict
 
-from mockserver._latency import (
+from mockserver.faults.latency import (
     FixedLatency,
     LatencyDistribution,
     LatencyProfile,

@@ -17,12 +17,12 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from mockserver import MockServer, Prepopulate, ServerConfig
-from mockserver._endpoints._fine_tuning_jobs import job_object
-from mockserver._endpoints.batches import batch_object
-from mockserver._endpoints.files import file_object
-from mockserver._errors import APIErrorResponse
-from mockserver._list_query import ListQuery
-from mockserver._state import ServerState
+from mockserver.endpoints._fine_tuning_jobs import job_object
+from mockserver.endpoints.batches import batch_object
+from mockserver.endpoints.files import file_object
+from mockserver.state.server_state import ServerState
+from mockserver.wire.errors import APIErrorResponse
+from mockserver.wire.list_query import ListQuery
 
 
 def test_list_query_defaults() -> None:

@@ -12,14 +12,17 @@ from openai.types.chat import ChatCompletion
 from openai.types.fine_tuning import FineTuningJob, FineTuningJobEvent
 
 from mockserver import MockServer, Prepopulate, ServerConfig
-from mockserver._state import ServerState
-from mockserver._store import ResourceStore
+from mockserver.endpoints.prepopulate import prepopulate
+from mockserver.state.server_state import ServerState
+from mockserver.state.store import ResourceStore
 
 FIXED_TIME = 1_750_000_000.0
 
 
 def state_for(seed: int = 3, **counts: int) -> ServerState:
-    return ServerState(ServerConfig(seed=seed, prepopulate=Prepopulate(**counts)), clock=lambda: FIXED_TIME)
+    return ServerState(
+        ServerConfig(seed=seed, prepopulate=Prepopulate(**counts)), clock=lambda: FIXED_TIME, prepopulate=prepopulate
+    )
 
 
 def everything(state: ServerState) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from mockserver._ratelimit import RateDecision, RateLimiter, RateLimits, go_duration, go_duration_ns
+from mockserver.faults.rate_limits import RateDecision, RateLimiter, RateLimits, go_duration, go_duration_ns
 
 
 @dataclass

@@ -15,10 +15,10 @@ from hypothesis import strategies as st
 from openai.types.responses import Response, ResponseStreamEvent
 
 from mockserver import MockServer, ServerConfig
-from mockserver._dispatch import Call
-from mockserver._endpoints.responses import create_response
-from mockserver._reply import StreamReply
-from mockserver._state import ServerState
+from mockserver.endpoints.responses import create_response
+from mockserver.http.dispatch import Call
+from mockserver.state.server_state import ServerState
+from mockserver.wire.replies import StreamReply
 
 MODEL = "gpt-4o"
 STREAM_EVENTS: pydantic.TypeAdapter[Any] = pydantic.TypeAdapter(ResponseStreamEvent)

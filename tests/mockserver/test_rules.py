@@ -8,10 +8,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mockserver._engine import RequestFacts, RuleEngine
-from mockserver._fault_header import parse_fault_header
-from mockserver._latency import FixedLatency, UniformLatency
-from mockserver._rules import (
+from mockserver.faults.engine import RequestFacts, RuleEngine
+from mockserver.faults.header import parse_fault_header
+from mockserver.faults.latency import FixedLatency, UniformLatency
+from mockserver.faults.rules import (
     DisconnectAction,
     HangAction,
     LatencyAction,

@@ -12,11 +12,11 @@ import pytest
 from _helpers import AUTH
 
 from mockserver import ConfigError, MockServer, ServerConfig
-from mockserver._cli import _parser, build_config
-from mockserver._latency import FixedLatency, UniformLatency
-from mockserver._ratelimit import RateLimits
-from mockserver._rules import StatusAction
-from mockserver._scenario import Scenario, apply_scenario, load_scenario, parse_scenario
+from mockserver.cli.main import _parser, build_config
+from mockserver.config.scenario import Scenario, apply_scenario, load_scenario, parse_scenario
+from mockserver.faults.latency import FixedLatency, UniformLatency
+from mockserver.faults.rate_limits import RateLimits
+from mockserver.faults.rules import StatusAction
 
 SCENARIO_YAML = """\
 seed: 7

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mockserver._schema_values import value_for_schema
+from mockserver.content.schema_values import value_for_schema
 
 _FORMATS = jsonschema.FormatChecker()
 

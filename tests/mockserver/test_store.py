@@ -7,7 +7,7 @@ from typing import Any, Literal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mockserver._store import Page, ResourceStore
+from mockserver.state.store import Page, ResourceStore
 
 
 def item(ident: str, **fields: Any) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from starlette.applications import Starlette
 
 import client
 from mockserver import ServerConfig, create_app
-from mockserver._inprocess import (
+from mockserver.inprocess import (
     INPROCESS_BASE_URL,
     inprocess_httpx2_client,
     inprocess_httpx_client,

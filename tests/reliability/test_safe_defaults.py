@@ -19,9 +19,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mockserver import MockServer, ServerConfig
-from mockserver._cli import _parser, build_config, exposure_warning
-from mockserver._control import CONTROL_TOKEN_HEADER
-from mockserver._endpoints.files import safe_filename
+from mockserver.cli.main import _parser, build_config, exposure_warning
+from mockserver.endpoints.files import safe_filename
+from mockserver.http.control import CONTROL_TOKEN_HEADER
 
 AUTH = {"Authorization": "Bearer sk-right"}
 CHAT = {"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]}

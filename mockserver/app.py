@@ -1,0 +1,87 @@
+"""``create_app(config)``: the Starlette application that is the fake OpenAI API."""
+
+from __future__ import annotations
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
+
+from .config.settings import ServerConfig, default_config
+from .endpoints import api_routes
+from .endpoints.prepopulate import prepopulate
+from .http.bookkeeping import Tally
+from .http.connection import TRANSPORT_KEY, find_transport
+from .http.control import control_routes
+from .state.server_state import ServerState
+from .wire.errors import error_body
+
+__all__ = ["MockApp", "create_app"]
+
+
+class MockApp(Starlette):
+    """The Starlette app, which also notes the connection's transport in the scope before any middleware wraps
+    ``send`` (the fault engine resets and closes connections through it)."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            scope[TRANSPORT_KEY] = find_transport(send)
+        await super().__call__(scope, receive, send)
+
+
+async def _health(request: Request) -> Response:
+    return JSONResponse({"status": "ok"})
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    described = f"({request.method} {request.url.path})"
+    if exc.status_code == 405:
+        message = f"Invalid method for URL {described}"
+    elif exc.status_code == 404:
+        message = f"Invalid URL {described}"
+    else:
+        message = exc.detail
+    body = error_body(message, type="invalid_request_error")
+    response = JSONResponse(body, exc.status_code, headers=exc.headers)
+    if request.url.path.startswith("/v1"):
+        _journal_refusal(request, response)
+    return response
+
+
+def _journal_refusal(request: Request, response: Response) -> None:
+    """Journal an API request no route took (an unknown URL or method): no rule applies to it."""
+    state: ServerState = request.app.state.mock
+    request_id = request.scope.get("state", {}).get("request_id") or state.ids.request_id()
+    tally = Tally(request.scope, request_id, state.journal, state.stats)
+    with state.journal.lock:
+        tally.record.status = response.status_code
+        tally.record.bytes_sent = len(response.body)
+    tally.finish()
+
+
+async def _server_error(request: Request, exc: Exception) -> Response:
+    body = error_body("The server had an error while processing your request. Sorry about that!", type="server_error")
+    return JSONResponse(body, 500)
+
+
+def create_app(config: ServerConfig | None = None) -> MockApp:
+    """The fake OpenAI API as an ASGI app; serve it with uvicorn or mount it in-process."""
+    from .http.middleware import AuthMiddleware, OpenAIHeadersMiddleware
+
+    config = config if config is not None else default_config()
+    app = MockApp(
+        # the API first: the router tries routes in order, and nearly every request is an API call
+        routes=[
+            *api_routes(),
+            Route("/health", _health, methods=["GET"]),
+            *(control_routes(config.control_token) if config.control_api else []),
+        ],
+        middleware=[Middleware(OpenAIHeadersMiddleware), Middleware(AuthMiddleware)],
+        exception_handlers={HTTPException: _http_error, Exception: _server_error},
+    )
+    app.state.mock = ServerState(config, prepopulate=prepopulate)
+    return app

@@ -1,0 +1,147 @@
+"""Server configuration: one validated, immutable value, loaded from JSON or YAML or built in code."""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from ..faults.latency import LatencyProfile
+from ..faults.rate_limits import RateLimits
+from ..faults.rules import Rule
+
+__all__ = [
+    "CannedReply",
+    "CannedToolCall",
+    "ConfigError",
+    "Prepopulate",
+    "ServerConfig",
+    "default_config",
+    "format_validation_error",
+    "load_config",
+    "parse_config",
+    "read_mapping",
+]
+
+DEFAULT_MODELS = (
+    "gpt-4o",
+    "gpt-4o-mini",
+    "gpt-4",
+    "gpt-4.1",
+    "gpt-4.1-mini",
+    "gpt-3.5-turbo",
+    "gpt-3.5-turbo-instruct",
+    "o3-mini",
+    "text-embedding-3-small",
+    "text-embedding-3-large",
+    "text-embedding-ada-002",
+)
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class CannedToolCall(_Frozen):
+    name: str
+    arguments: dict[str, Any] | str = Field(default_factory=dict)
+
+
+class CannedReply(_Frozen):
+    """A reply served instead of generated content: text, or tool calls."""
+
+    content: str | None = None
+    tool_calls: tuple[CannedToolCall, ...] = ()
+    #: a text reply as the chunks it streams in (one piece per chunk); when given, the text is their join
+    pieces: tuple[str, ...] | None = None
+
+
+class Prepopulate(_Frozen):
+    """How many items of each stateful resource exist when the server starts (or is reset)."""
+
+    files: int = Field(default=0, ge=0, le=100_000)
+    fine_tuning_jobs: int = Field(default=0, ge=0, le=100_000)
+    batches: int = Field(default=0, ge=0, le=100_000)
+    chat_completions: int = Field(default=0, ge=0, le=100_000)
+
+
+class ServerConfig(_Frozen):
+    seed: int = 0
+    #: when set, requests must send ``Authorization: Bearer <api_key>``
+    api_key: str | None = None
+    #: ``generate``: seeded text; ``echo``: the last user message back
+    mode: Literal["generate", "echo"] = "generate"
+    models: tuple[str, ...] = DEFAULT_MODELS
+    replies: tuple[CannedReply | str, ...] = ()
+    prepopulate: Prepopulate = Prepopulate()
+    max_body_bytes: int = Field(default=64 * 1024 * 1024, gt=0)
+    #: bounds on the length of generated replies, in tokens
+    min_reply_tokens: int = Field(default=8, ge=1)
+    max_reply_tokens: int = Field(default=48, ge=1)
+    #: how many requests the journal keeps (a ring buffer)
+    journal_size: int = Field(default=10_000, ge=0)
+    #: the default delays of every reply (a latency rule overrides them for the requests it matches)
+    latency: LatencyProfile | None = None
+    #: requests / tokens per minute; answered with a 429 when a bucket is empty
+    rate_limits: RateLimits | None = None
+    #: fault rules in force at start and after every reset, tried in order
+    rules: tuple[Rule, ...] = ()
+    #: the share of requests answered with a random 500 or 503 (tried after ``rules``)
+    error_rate: float = Field(default=0.0, ge=0.0, le=1.0)
+    #: serve the control API under ``/_mock/`` (off: those URLs are unknown, 404)
+    control_api: bool = True
+    #: when set, control API requests must send it in the ``X-Mock-Control-Token`` header
+    control_token: str | None = Field(default=None, min_length=1)
+
+    def with_changes(self, **changes: Any) -> ServerConfig:
+        """A copy with ``changes`` applied and validated."""
+        return ServerConfig.model_validate({**self.model_dump(), **changes})
+
+
+class ConfigError(ValueError):
+    """A configuration file or value that cannot be used; the message names the bad field."""
+
+
+def format_validation_error(source: str, exc: ValidationError) -> str:
+    problems = []
+    for err in exc.errors():
+        where = ".".join(str(part) for part in err["loc"]) or "(top level)"
+        problems.append(f"{where}: {err['msg']}")
+    return f"{source}: " + "; ".join(problems)
+
+
+def parse_config(data: Any, *, source: str = "config") -> ServerConfig:
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source}: expected a mapping at the top level, got {type(data).__name__}")
+    try:
+        return ServerConfig.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(format_validation_error(source, exc)) from None
+
+
+def read_mapping(path: Path) -> Any:
+    """Read a JSON or YAML file (YAML is a superset of JSON)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid JSON or YAML: {exc}") from None
+
+
+def load_config(path: str | Path) -> ServerConfig:
+    path = Path(path)
+    return parse_config(read_mapping(path), source=str(path))
+
+
+def default_config() -> ServerConfig:
+    """The embedded default configuration that ``mockserver serve`` uses without ``--config``."""
+    text = resources.files("mockserver.config").joinpath("default_config.yaml").read_text(encoding="utf-8")
+    return parse_config(yaml.safe_load(text), source="default_config.yaml")

@@ -1,0 +1,114 @@
+"""Request fields that chat and legacy completions share: model, stop, stream options, metadata, the reply key,
+and the identity fields (``system_fingerprint``, usage) their replies carry."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from ..state.server_state import ServerState
+from ..wire.errors import APIErrorResponse, invalid_type, invalid_value
+from ..wire.fields import optional_bool, optional_object, required_str
+
+__all__ = [
+    "CONTENT_NEUTRAL_FIELDS",
+    "known_model",
+    "metadata_field",
+    "reply_key",
+    "stop_field",
+    "stream_fields",
+    "system_fingerprint",
+    "usage_body",
+]
+
+#: request fields that change how a reply is delivered or kept, never what it says
+CONTENT_NEUTRAL_FIELDS = frozenset({"stream", "stream_options", "store", "metadata", "user", "service_tier"})
+
+
+def known_model(body: Mapping[str, Any], state: ServerState) -> str:
+    model = required_str(body, "model")
+    if model not in state.config.models:
+        raise APIErrorResponse(
+            404,
+            f"The model `{model}` does not exist or you do not have access to it.",
+            param="model",
+            code="model_not_found",
+        )
+    return model
+
+
+def stop_field(body: Mapping[str, Any]) -> tuple[str, ...]:
+    stop = body.get("stop")
+    if stop is None:
+        return ()
+    if isinstance(stop, str):
+        return (stop,)
+    if not isinstance(stop, list) or not all(isinstance(item, str) for item in stop):
+        raise invalid_type("stop", "a string or an array of strings", stop)
+    if len(stop) > 4:
+        raise invalid_value(
+            "stop",
+            "Invalid 'stop': array too long. Expected an array with maximum length 4, "
+            f"but got an array with length {len(stop)} instead.",
+        )
+    return tuple(stop)
+
+
+def stream_fields(body: Mapping[str, Any]) -> tuple[bool, bool]:
+    """``(stream, include_usage)``."""
+    stream = optional_bool(body, "stream")
+    options = optional_object(body, "stream_options")
+    if options is None:
+        return stream, False
+    if not stream:
+        raise invalid_value(
+            "stream_options", "The 'stream_options' parameter is only allowed when 'stream' is enabled."
+        )
+    return stream, optional_bool(options, "include_usage")
+
+
+def metadata_field(body: Mapping[str, Any]) -> dict[str, str]:
+    metadata = optional_object(body, "metadata")
+    if metadata is None:
+        return {}
+    if len(metadata) > 16:
+        raise invalid_value(
+            "metadata", "Invalid 'metadata': too many properties. Expected an object with at most 16 properties."
+        )
+    for key, value in metadata.items():
+        if not isinstance(value, str):
+            raise invalid_type(f"metadata.{key}", "a string", value)
+        if len(key) > 64 or len(value) > 512:
+            raise invalid_value(f"metadata.{key}", f"Invalid 'metadata.{key}': string too long.")
+    return dict(metadata)
+
+
+def reply_key(body: Mapping[str, Any], *, also_ignore: frozenset[str] = frozenset()) -> bytes:
+    """Canonical bytes of what decides a reply's content: the body without delivery-only fields."""
+    ignored = CONTENT_NEUTRAL_FIELDS | also_ignore
+    content = {name: value for name, value in body.items() if name not in ignored}
+    return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def system_fingerprint(state: ServerState, model: str) -> str:
+    """``fp_`` + 10 hex, fixed for a (seed, model) pair, as a model deployment's is."""
+    return "fp_" + hashlib.sha256(f"{state.config.seed}:{model}".encode()).hexdigest()[:10]
+
+
+def usage_body(prompt_tokens: int, completion_tokens: int, *, details: bool = True) -> dict[str, Any]:
+    usage: dict[str, Any] = {
+        "prompt_tokens": prompt_tokens,
+        "completion_tokens": completion_tokens,
+        "total_tokens": prompt_tokens + completion_tokens,
+    }
+    if details:
+        usage["prompt_tokens_details"] = {"cached_tokens": 0, "audio_tokens": 0}
+        usage["completion_tokens_details"] = {
+            "reasoning_tokens": 0,
+            "audio_tokens": 0,
+            "accepted_prediction_tokens": 0,
+            "rejected_prediction_tokens": 0,
+        }
+    return usage

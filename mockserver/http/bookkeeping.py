@@ -1,0 +1,89 @@
+"""The bookkeeping of one API request: its journal record and the live counters, settled together.
+
+A request is over (its outcome shown in the journal, its stream and in-flight counts dropped) either just before
+its last byte goes out (so a client that has the whole reply already sees it settled) or, when it ends any other
+way, once the dispatcher is done with it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable
+
+from starlette.types import Message, Scope, Send
+
+from ..state.counters import Stats
+from ..state.journal import Journal, Outcome
+
+__all__ = ["Tally"]
+
+
+class Tally:
+    def __init__(self, scope: Scope, request_id: str, journal: Journal, stats: Stats) -> None:
+        self.journal = journal
+        self._stats = stats
+        self.record = journal.begin(
+            request_id=request_id,
+            method=scope["method"],
+            path=scope["path"],
+            query=scope.get("query_string", b"").decode("latin-1"),
+            headers={name.decode("latin-1").lower(): value.decode("latin-1") for name, value in scope["headers"]},
+        )
+        self._streaming = False
+        self._finished = False
+        stats.request_started()
+
+    def stream_opened(self) -> None:
+        with self.journal.lock:
+            self.record.stream = True
+        self._streaming = True
+        self._stats.stream_opened()
+
+    def finish(self) -> None:
+        """Drop the counts and show the outcome; only the first call counts."""
+        if self._finished:
+            return
+        self._finished = True
+        if self._streaming:
+            self._stats.stream_closed()
+        self._stats.request_finished()
+        self.journal.end(self.record)
+
+    def recording_events(self, send: Send) -> Callable[[Iterable[bytes]], Awaitable[None]]:
+        """Sends each of a run of stream events (more body to come), keeping the count ``recording`` would keep
+        for it and the event count: its bytes before it goes out, the event once it has.
+
+        A stream sends hundreds of events, so this is one loop without a wrapper call per event, and each event
+        takes the lock once (the count of one event and the bytes of the next are noted together, with nothing
+        awaited in between, so no reader on the loop can tell)."""
+        record, lock = self.record, self.journal.lock
+
+        async def send_events(frames: Iterable[bytes]) -> None:
+            sent = 0
+            for frame in frames:
+                with lock:
+                    record.events_sent += sent
+                    record.bytes_sent += len(frame)
+                sent = 1
+                await send({"type": "http.response.body", "body": frame, "more_body": True})
+            with lock:
+                record.events_sent += sent
+
+        return send_events
+
+    def recording(self, send: Send) -> Send:
+        """``send`` that notes the status and the body bytes, and settles the request before its last byte."""
+        record, journal = self.record, self.journal
+
+        async def recording_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                with journal.lock:
+                    record.status = message["status"]
+            elif message["type"] == "http.response.body":
+                with journal.lock:
+                    record.bytes_sent += len(message.get("body", b""))
+                if not message.get("more_body", False):
+                    journal.decide(record, Outcome.COMPLETED)
+                    self.finish()
+            await send(message)
+
+        return recording_send

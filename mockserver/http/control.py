@@ -1,0 +1,147 @@
+"""The control plane under ``/_mock/``: script rules, reset, read the journal and counters over HTTP.
+
+These routes are not journaled, not subject to rules and need no API key. Bad input gets a 400 whose message
+names the bad field, and nothing of it is applied. ``mockserver serve --no-control`` leaves them out (404), and
+``--control-token`` makes them ask for the token in the ``X-Mock-Control-Token`` header (401 without it).
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from ..config.settings import CannedReply
+from ..faults.rules import RuleError, parse_rules
+from ..state.server_state import ServerState
+from ..wire.errors import error_body
+from ..wire.json_codec import JSONDecodeError, dumps, loads
+
+__all__ = ["CONTROL_TOKEN_HEADER", "control_routes"]
+
+CONTROL_TOKEN_HEADER = "X-Mock-Control-Token"
+
+_Handler = Callable[[Request], Awaitable[Response]]
+
+
+def _json(data: Any, status: int = 200) -> Response:
+    return Response(dumps(data), status, media_type="application/json")
+
+
+def _bad_request(message: str) -> Response:
+    return _json(error_body(message, type="invalid_request_error"), 400)
+
+
+def _state(request: Request) -> ServerState:
+    state: ServerState = request.app.state.mock
+    return state
+
+
+async def _body(request: Request) -> Any:
+    raw = await request.body()
+    if not raw.strip():
+        raise RuleError("body: expected JSON, got an empty body")
+    try:
+        return loads(raw)
+    except JSONDecodeError:
+        raise RuleError("body: not valid JSON") from None
+
+
+async def add_rules(request: Request) -> Response:
+    try:
+        rules = parse_rules(await _body(request))
+        ids = _state(request).rules.add(rules)
+    except RuleError as exc:
+        return _bad_request(str(exc))
+    return _json({"ids": ids})
+
+
+async def list_rules(request: Request) -> Response:
+    return _json({"rules": [active.to_json() for active in _state(request).rules.rules()]})
+
+
+async def clear_rules(request: Request) -> Response:
+    return _json({"deleted": _state(request).rules.clear()})
+
+
+async def delete_rule(request: Request) -> Response:
+    rule_id = request.path_params["rule_id"]
+    if not _state(request).rules.remove(rule_id):
+        return _json(error_body(f"No rule found with id '{rule_id}'.", type="invalid_request_error"), 404)
+    return _json({"deleted": 1})
+
+
+async def reset(request: Request) -> Response:
+    _state(request).reset()
+    return _json({"reset": True})
+
+
+async def journal(request: Request) -> Response:
+    path = request.query_params.get("path")
+    method = request.query_params.get("method")
+    entries = [
+        entry.to_json()
+        for entry in _state(request).journal.entries()
+        if (path is None or entry.path == path) and (method is None or entry.method == method.upper())
+    ]
+    return _json({"data": entries})
+
+
+async def stats(request: Request) -> Response:
+    return _json(_state(request).stats.snapshot())
+
+
+async def queue_replies(request: Request) -> Response:
+    try:
+        data = await _body(request)
+    except RuleError as exc:
+        return _bad_request(str(exc))
+    items = data if isinstance(data, list) else [data]
+    replies: list[CannedReply | str] = []
+    for index, item in enumerate(items):
+        if isinstance(item, str):
+            replies.append(item)
+        elif isinstance(item, dict):
+            try:
+                replies.append(CannedReply.model_validate(item))
+            except ValueError as exc:
+                return _bad_request(f"replies.{index}: {exc}")
+        else:
+            return _bad_request(f"replies.{index}: expected a text or a reply object, got {type(item).__name__}")
+    _state(request).push_replies(*replies)
+    return _json({"queued": len(replies)})
+
+
+def _token_required(handler: _Handler, token: str) -> _Handler:
+    expected = token.encode()
+
+    async def guarded(request: Request) -> Response:
+        given = request.headers.get(CONTROL_TOKEN_HEADER, "").encode()
+        if not hmac.compare_digest(given, expected):
+            message = f"The control API needs the server's control token in the {CONTROL_TOKEN_HEADER} header."
+            return _json(error_body(message, type="invalid_request_error", code="invalid_control_token"), 401)
+        return await handler(request)
+
+    return guarded
+
+
+def control_routes(token: str | None = None) -> list[BaseRoute]:
+    """The ``/_mock/`` routes; with a ``token``, each asks for it first."""
+    endpoints: list[tuple[str, _Handler, str]] = [
+        ("/_mock/rules", add_rules, "POST"),
+        ("/_mock/rules", list_rules, "GET"),
+        ("/_mock/rules", clear_rules, "DELETE"),
+        ("/_mock/rules/{rule_id}", delete_rule, "DELETE"),
+        ("/_mock/reset", reset, "POST"),
+        ("/_mock/journal", journal, "GET"),
+        ("/_mock/stats", stats, "GET"),
+        ("/_mock/replies", queue_replies, "POST"),
+    ]
+    return [
+        Route(path, handler if token is None else _token_required(handler, token), methods=[method])
+        for path, handler, method in endpoints
+    ]

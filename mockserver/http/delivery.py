@@ -1,0 +1,171 @@
+"""Turns a :mod:`reply <mockserver.wire.replies>` value into ASGI messages on the wire, shaped by the fault engine.
+
+:class:`Shaping` says how: a delay before the first byte, a delay between stream events, and where to cut the
+connection, drop the terminal event, slip in a malformed event or an error event. Noticing that the client went
+away is not done here: the dispatcher runs a listener beside delivery that cancels it (see ``_dispatch``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+
+import anyio
+from starlette.types import Scope, Send
+
+from ..state.journal import Journal, JournalRecord, Outcome
+from ..state.stopping import StopSignal
+from ..wire.errors import error_body
+from ..wire.json_codec import dumps
+from ..wire.replies import JSONReply, Reply, StreamReply
+from ..wire.sse import SSEEvent, json_event
+from .connection import close_connection
+
+__all__ = ["SSE_MEDIA_TYPE", "Shaping", "StreamError", "Wire", "deliver", "stream_headers"]
+
+SSE_MEDIA_TYPE = "text/event-stream; charset=utf-8"
+
+#: what a malformed stream event carries: the start of a JSON object that never ends
+MALFORMED_DATA = b'{"id": "chatcmpl-malformed", "choices": [{"delta": {"content": "unterminated'
+
+
+@dataclass(frozen=True, slots=True)
+class StreamError:
+    message: str
+    type: str
+    code: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Shaping:
+    """How to deliver one reply. The defaults deliver it as it is, at once."""
+
+    #: seconds before the first byte (a non-stream reply: before the whole reply)
+    ttft: float = 0.0
+    #: draws the pause before each stream event after the first
+    itl: Callable[[], float] | None = None
+    #: cut the connection after this many stream events (a non-stream body: after half of it)
+    cut_after: int | None = None
+    #: end the stream without its terminal events; a non-stream body: end cleanly after half of it
+    drop_terminal: bool = False
+    #: slip a non-JSON event in after this many events; a non-stream body: send half of it as a whole
+    malformed_after: int | None = None
+    #: send an error event after this many events, then end the stream
+    error_after: int | None = None
+    error: StreamError | None = None
+
+    @property
+    def events_back_to_back(self) -> bool:
+        """Whether a stream's events go out one after another, with no pause or fault between them."""
+        return self.itl is None and self.cut_after is None and self.malformed_after is None and self.error_after is None
+
+
+@dataclass(frozen=True, slots=True)
+class Wire:
+    """Where a reply goes: the request's scope (for the transport), ``send``, its journal record, and the
+    server's stop signal."""
+
+    scope: Scope
+    send: Send
+    record: JournalRecord
+    journal: Journal
+    stopping: StopSignal
+    #: sends a run of stream events (each with more to come), counting them in the record as ``send`` would
+    send_events: Callable[[Iterable[bytes]], Awaitable[None]]
+
+    async def cut(self) -> None:
+        """Close the connection mid-response and wait to be cancelled by the disconnect listener."""
+        self.journal.decide(self.record, Outcome.SERVER_CUT)
+        close_connection(self.scope)
+        await anyio.sleep_forever()
+
+    async def pause(self, seconds: float) -> None:
+        """Wait ``seconds``, unless the server is stopping: then the reply goes on at once, so a shutdown
+        finishes what is in flight without holding up on scripted delays."""
+        with anyio.move_on_after(seconds):
+            await self.stopping.wait()
+
+
+def stream_headers(extra: dict[str, str]) -> list[tuple[bytes, bytes]]:
+    headers = {"content-type": SSE_MEDIA_TYPE, "cache-control": "no-cache", **extra}
+    return _encode_headers(headers)
+
+
+def _encode_headers(headers: dict[str, str]) -> list[tuple[bytes, bytes]]:
+    return [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers.items()]
+
+
+async def deliver(reply: Reply, wire: Wire, shaping: Shaping = Shaping()) -> None:
+    if shaping.ttft > 0:
+        await wire.pause(shaping.ttft)
+    if isinstance(reply, StreamReply):
+        await _deliver_stream(reply, wire, shaping)
+    elif isinstance(reply, JSONReply):
+        await _deliver_body(dumps(reply.body), reply.status, reply.headers, "application/json", wire, shaping)
+    else:
+        await _deliver_body(reply.content, reply.status, reply.headers, reply.media_type, wire, shaping)
+
+
+async def _deliver_body(
+    content: bytes, status: int, headers: dict[str, str], media_type: str, wire: Wire, shaping: Shaping
+) -> None:
+    half = content[: len(content) // 2]
+    faulty = shaping.drop_terminal or shaping.malformed_after is not None
+    sent = half if faulty else content
+    length = len(content) if shaping.cut_after is not None else len(sent)
+    # a handler's own content-type wins, as with Starlette's responses
+    all_headers = {"content-type": media_type, **{name.lower(): value for name, value in headers.items()}}
+    all_headers["content-length"] = str(length)
+    await wire.send({"type": "http.response.start", "status": status, "headers": _encode_headers(all_headers)})
+    if shaping.cut_after is not None:
+        await wire.send({"type": "http.response.body", "body": half, "more_body": True})
+        await wire.cut()
+    await wire.send({"type": "http.response.body", "body": sent, "more_body": False})
+
+
+async def _deliver_stream(reply: StreamReply, wire: Wire, shaping: Shaping) -> None:
+    await wire.send({"type": "http.response.start", "status": 200, "headers": stream_headers(reply.headers)})
+    if shaping.events_back_to_back:  # one loop sends and counts them all (a stream is hundreds of events)
+        await wire.send_events(event.encode() for event in reply.events)
+        if not shaping.drop_terminal:
+            await wire.send_events(event.encode() for event in reply.terminal)
+        await wire.send({"type": "http.response.body", "body": b"", "more_body": False})
+        return
+    named = any(event.event is not None for event in reply.events)
+    for index, event in enumerate(reply.events):
+        if await _interject(index, named, wire, shaping):
+            return
+        if index > 0 and shaping.itl is not None:
+            await wire.pause(shaping.itl())
+        await _send_event(event, wire)
+    if await _interject(len(reply.events), named, wire, shaping):
+        return
+    if not shaping.drop_terminal:
+        for event in reply.terminal:
+            await _send_event(event, wire)
+    await wire.send({"type": "http.response.body", "body": b"", "more_body": False})
+
+
+async def _interject(position: int, named: bool, wire: Wire, shaping: Shaping) -> bool:
+    """The faults due before event number ``position`` (counting from 0): a cut, a malformed event, an error.
+    True when the stream is over."""
+    if shaping.cut_after == position:
+        await wire.cut()
+    if shaping.malformed_after == position:
+        await _send_event(SSEEvent(MALFORMED_DATA, "malformed" if named else None), wire)
+    if shaping.error_after == position and shaping.error is not None:
+        await _send_event(_error_event(shaping.error, named, position), wire)
+        await wire.send({"type": "http.response.body", "body": b"", "more_body": False})
+        return True
+    return False
+
+
+def _error_event(error: StreamError, named: bool, position: int) -> SSEEvent:
+    if named:  # the Responses API: an ``error`` event with the fields at the top level
+        payload = {"type": "error", "code": error.code, "message": error.message, "param": None}
+        return json_event({**payload, "sequence_number": position}, event="error")
+    return json_event(error_body(error.message, type=error.type, code=error.code))
+
+
+async def _send_event(event: SSEEvent, wire: Wire) -> None:
+    await wire.send_events((event.encode(),))

@@ -1,0 +1,124 @@
+"""ASGI middleware: OpenAI's standard response headers, and API-key checks, on every ``/v1`` request."""
+
+from __future__ import annotations
+
+import time
+
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from ..state.server_state import ServerState
+from ..wire.errors import error_body
+from ..wire.json_codec import dumps
+from .bookkeeping import Tally
+
+__all__ = ["AuthMiddleware", "OpenAIHeadersMiddleware"]
+
+OPENAI_VERSION = "2020-10-01"
+_VERSION_HEADER = (b"openai-version", OPENAI_VERSION.encode())
+
+_NO_KEY = (
+    "You didn't provide an API key. You need to provide your API key in an Authorization header using "
+    "Bearer auth (i.e. Authorization: Bearer YOUR_KEY), or as the password field (with blank username) if "
+    "you're accessing the API from your browser and are prompted for a username. You can obtain an API key "
+    "from https://platform.openai.com/account/api-keys."
+)
+
+
+class OpenAIHeadersMiddleware:
+    """Adds ``x-request-id``, ``openai-version`` and ``openai-processing-ms`` to every response, and the
+    ``x-ratelimit-*`` headers of the configured rate limits to every ``/v1`` response."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        state: ServerState = scope["app"].state.mock
+        request_id = state.ids.request_id()
+        scope.setdefault("state", {})["request_id"] = request_id
+        started = time.perf_counter()
+        api = scope["path"].startswith("/v1")
+        request_id_header = (b"x-request-id", request_id.encode())
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                elapsed_ms = int((time.perf_counter() - started) * 1000)
+                headers = [
+                    *message.get("headers", ()),
+                    request_id_header,
+                    _VERSION_HEADER,
+                    (b"openai-processing-ms", b"%d" % elapsed_ms),
+                ]
+                if api and state.rate_limiter is not None:
+                    headers.extend(_missing(headers, state.rate_limiter.headers()))
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def _missing(headers: list[tuple[bytes, bytes]], extra: dict[str, str]) -> list[tuple[bytes, bytes]]:
+    present = {name.lower() for name, _ in headers}
+    encoded = [(name.encode("latin-1"), value.encode("latin-1")) for name, value in extra.items()]
+    return [(name, value) for name, value in encoded if name not in present]
+
+
+class AuthMiddleware:
+    """Requires ``Authorization: Bearer <key>`` on ``/v1`` paths: any non-empty key, or exactly the
+    configured ``api_key``. A refused request is journaled (status 401, no rule)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith("/v1"):
+            await self.app(scope, receive, send)
+            return
+        state: ServerState = scope["app"].state.mock
+        problem = _auth_problem(_authorization(scope), state.config.api_key)
+        if problem is None:
+            await self.app(scope, receive, send)
+            return
+        message, code = problem
+        body = error_body(message, type="invalid_request_error", code=code)
+        # refused before any route runs, but still a request the journal should show
+        request_id = scope.get("state", {}).get("request_id") or state.ids.request_id()
+        tally = Tally(scope, request_id, state.journal, state.stats)
+        try:
+            response = Response(dumps(body), 401, media_type="application/json")
+            await response(scope, receive, tally.recording(send))
+        finally:
+            tally.finish()
+
+
+def _authorization(scope: Scope) -> str | None:
+    """The first ``Authorization`` header, as Starlette's ``Headers.get`` finds it (ASGI names are lowercase),
+    without building a ``Headers`` for every request."""
+    headers: list[tuple[bytes, bytes]] = scope["headers"]
+    for name, value in headers:
+        if name == b"authorization":
+            return value.decode("latin-1")
+    return None
+
+
+def _auth_problem(header: str | None, required_key: str | None) -> tuple[str, str | None] | None:
+    scheme, _, key = (header or "").partition(" ")
+    key = key.strip()
+    if scheme.lower() != "bearer" or not key:
+        return _NO_KEY, None
+    if required_key is not None and key != required_key:
+        return (
+            f"Incorrect API key provided: {_redact(key)}. You can find your API key at "
+            "https://platform.openai.com/account/api-keys.",
+            "invalid_api_key",
+        )
+    return None
+
+
+def _redact(key: str) -> str:
+    if len(key) <= 8:
+        return "*" * len(key)
+    return f"{key[:3]}{'*' * 3}{key[-4:]}"
