@@ -24,7 +24,7 @@ from starlette.routing import Route
 
 from mockserver import MockServer, ServerConfig
 from mockserver.endpoints import api_routes
-from mockserver.http.openapi import REQUEST_BODIES, openapi_document, serve_openapi
+from mockserver.endpoints.openapi import REQUEST_BODIES, openapi_document, serve_openapi
 
 EXAMPLES = int(os.environ.get("MOCK_FUZZ_EXAMPLES", "150"))
 FUZZ = settings(

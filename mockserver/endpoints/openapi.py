@@ -273,7 +273,7 @@ def _operation(name: str, method: str, path: str) -> dict[str, Any]:
 def openapi_document(routes: Iterable[BaseRoute] | None = None) -> dict[str, Any]:
     """The OpenAPI description of ``routes`` (default: every ``/v1`` route of the fake)."""
     if routes is None:
-        from ..endpoints import api_routes
+        from . import api_routes
 
         routes = api_routes()
     paths: dict[str, dict[str, Any]] = {}
