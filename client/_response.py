@@ -28,7 +28,3 @@ class HTTPResponse:
 
     def json(self) -> Any:
         return msgspec.json.decode(self.content)
-
-    @property
-    def is_success(self) -> bool:
-        return 200 <= self.status_code < 300

@@ -49,10 +49,6 @@ class BinaryContent:
     async def aread(self) -> bytes:
         return self.response.content
 
-    def write_to_file(self, path: str) -> None:
-        with open(path, "wb") as handle:
-            handle.write(self.response.content)
-
 
 def _flatten(prefix: str, value: object) -> dict[str, object]:
     if isinstance(value, Mapping):
