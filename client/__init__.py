@@ -72,3 +72,9 @@ __all__ = [
     "Timeout",
     "UnprocessableEntityError",
 ]
+
+# Public names print as ``client.AsyncOpenAI``, not as the private module that defines them (as httpx does).
+for _name in __all__:
+    if isinstance(globals()[_name], type) or callable(globals()[_name]):
+        globals()[_name].__module__ = __name__
+del _name

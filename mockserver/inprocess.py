@@ -1,4 +1,4 @@
-"""In-process mode: clients that talk to the fake's ASGI app directly, with no socket and no server thread.
+"""In-process mode (public API): clients that talk to the fake's ASGI app directly, with no socket and no server thread.
 
 Three ways in, all bound to the same app (so rules, canned replies and the journal are shared):
 

@@ -53,6 +53,9 @@ __all__ = [
     "route_to_app",
 ]
 
+# the handles print as the plugin's (``mockserver.pytest_plugin.MockOpenAI``), where users import them from
+MockOpenAI.__module__ = InProcessMockOpenAI.__module__ = __name__
+
 _SETTINGS = pytest.StashKey[PluginSettings]()
 #: the fixture every other one builds on; its presence in a test's closure means "reset before this test"
 _INSTANCE = "_mock_openai_instance"

@@ -9,8 +9,7 @@ from client_fakes import fake_client, json_response
 
 from client import AsyncCursorPage, AsyncOpenAI, AsyncPage
 from client.types.fine_tuning import FineTuningJob
-from mockserver import MockServer, ServerConfig
-from mockserver.config.settings import Prepopulate
+from mockserver import MockServer, Prepopulate, ServerConfig
 
 
 @pytest.fixture(scope="module")

@@ -12,8 +12,7 @@ from contract_tests._profiles import property_settings
 from contract_tests._properties import property_named
 from contract_tests._property import ContractViolation, Env, MachineProperty
 from contract_tests._targets import load_target
-from mockserver import MockServer
-from mockserver.config.scenario import parse_scenario
+from mockserver import MockServer, parse_scenario
 
 
 @pytest.mark.parametrize(("factory", "violated"), sorted(BROKEN_CLIENTS.items()))

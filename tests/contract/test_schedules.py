@@ -7,8 +7,7 @@ import pytest
 import yaml
 
 from contract_tests._schedules import BACKOFF_BOUNDS, Step, expected_outcome, scenario_text, schedule_rules
-from mockserver import MockServer, ServerConfig
-from mockserver.config.scenario import apply_scenario, parse_scenario
+from mockserver import MockServer, ServerConfig, apply_scenario, parse_scenario
 
 
 def test_no_failures_succeeds_at_once() -> None:

@@ -11,9 +11,8 @@ import openai
 import pytest
 from _helpers import AUTH
 
-from mockserver import MockServer, ServerConfig
+from mockserver import MockServer, RateLimits, ServerConfig
 from mockserver.cli.main import _parser, build_config
-from mockserver.faults.rate_limits import RateLimits
 
 CHAT_BODY = {"model": "gpt-4o", "messages": [{"role": "user", "content": "hello there"}]}
 LIMIT_HEADERS = {

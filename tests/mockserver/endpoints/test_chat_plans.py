@@ -20,6 +20,11 @@ from mockserver.wire.replies import JSONReply, StreamReply
 BODY: dict[str, Any] = {"model": "gpt-4o", "messages": [{"role": "user", "content": "Say hello"}], "n": 2}
 
 
+def _state(config: ServerConfig) -> ServerState:
+    """A state on a fixed clock: two of them made a moment apart still agree on every ``created`` second."""
+    return ServerState(config, clock=lambda: 1_750_000_000.0)
+
+
 def _call(state: ServerState, body: Any) -> Call:
     raw = orjson.dumps(body)
     request = Request({"type": "http", "method": "POST", "path": "/v1/chat/completions", "headers": []})
@@ -38,7 +43,7 @@ def _content(body: dict[str, Any]) -> Any:
 
 async def test_a_kept_plan_gives_the_reply_the_request_would_have_had() -> None:
     plans = ChatPlans()
-    kept, fresh = ServerState(ServerConfig(seed=7)), ServerState(ServerConfig(seed=7))
+    kept, fresh = _state(ServerConfig(seed=7)), _state(ServerConfig(seed=7))
     for _ in range(3):
         assert await _answer(kept, BODY, plans) == await _answer(fresh, BODY, None)
 
@@ -55,7 +60,7 @@ async def test_every_reply_draws_its_own_id() -> None:
 async def test_a_stream_from_a_kept_plan_matches_a_fresh_one(extra: dict[str, Any]) -> None:
     plans = ChatPlans()
     body = {**BODY, **extra, "stream": True, "stream_options": {"include_usage": True}}
-    kept, fresh = ServerState(ServerConfig(seed=3)), ServerState(ServerConfig(seed=3))
+    kept, fresh = _state(ServerConfig(seed=3)), _state(ServerConfig(seed=3))
     for _ in range(2):
         ours = await create_chat_completion(_call(kept, body), plans)
         theirs = await create_chat_completion(_call(fresh, body), None)
