@@ -19,11 +19,12 @@ import subprocess
 import sys
 import time
 from dataclasses import asdict, dataclass
+from functools import partial
 from typing import Any, cast
 
 import httptools
 
-from ._stats import percentile
+from ._stats import summarize
 
 __all__ = ["LoadJob", "LoadResult", "build_request", "measure"]
 
@@ -145,7 +146,7 @@ async def _run(job: LoadJob) -> LoadResult:
     closed: list[asyncio.Future[None]] = []
     for _ in range(job.concurrency):
         done: asyncio.Future[None] = loop.create_future()
-        await loop.create_connection(lambda done=done: _Connection(request, tally, done), job.host, job.port)
+        await loop.create_connection(partial(_Connection, request, tally, done), job.host, job.port)
         closed.append(done)
     await asyncio.sleep(job.warmup)
     tally.measuring = True
@@ -155,14 +156,14 @@ async def _run(job: LoadJob) -> LoadResult:
     seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
     tally.stopping = True
     await asyncio.wait_for(asyncio.gather(*closed), timeout=30)
-    latencies = tally.latencies or [0.0]
+    latencies = summarize(tally.latencies or [0.0])
     return LoadResult(
         requests=len(tally.latencies),
         errors=tally.errors,
         events=tally.events,
         seconds=seconds,
-        p50_ms=percentile(latencies, 50) * 1000,
-        p99_ms=percentile(latencies, 99) * 1000,
+        p50_ms=latencies.median * 1000,
+        p99_ms=latencies.p99 * 1000,
         cpu_seconds=cpu_seconds,
         total_responses=tally.responses,
     )

@@ -1,34 +1,28 @@
-"""Summary statistics for timing samples: percentiles by linear interpolation, in one small value."""
+"""Summary statistics for timing samples (median, 99th percentile, maximum) in one small value."""
 
 from __future__ import annotations
 
-import math
+import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-__all__ = ["Summary", "percentile", "summarize"]
-
-
-def percentile(values: Sequence[float], q: float) -> float:
-    """The ``q``-th percentile (0-100) of ``values``, interpolating linearly between the closest ranks."""
-    if not values:
-        raise ValueError("percentile of no values")
-    if not 0 <= q <= 100:
-        raise ValueError(f"q must be within 0..100, got {q}")
-    ordered = sorted(values)
-    position = (len(ordered) - 1) * q / 100
-    below, above = math.floor(position), math.ceil(position)
-    weight = position - below
-    return ordered[below] + (ordered[above] - ordered[below]) * weight
+__all__ = ["Summary", "summarize"]
 
 
 @dataclass(frozen=True, slots=True)
 class Summary:
     count: int
     median: float
+    #: the 99th percentile, interpolating linearly between the closest ranks
     p99: float
     max: float
 
 
 def summarize(values: Sequence[float]) -> Summary:
-    return Summary(len(values), percentile(values, 50), percentile(values, 99), max(values))
+    """Summarize at least one sample; ``statistics.StatisticsError`` (a ``ValueError``) for none."""
+    if not values:
+        raise statistics.StatisticsError("no samples to summarize")
+    # "inclusive" treats the samples as the whole population: the 99th percentile of 0..100 is 99.
+    # quantiles() needs two samples before Python 3.13; one sample is every percentile of itself.
+    p99 = statistics.quantiles(values, n=100, method="inclusive")[98] if len(values) > 1 else values[0]
+    return Summary(len(values), statistics.median(values), p99, max(values))

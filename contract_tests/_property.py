@@ -5,16 +5,17 @@ property, with the scenario file that replays the failing example attached as a 
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
+from concurrent.futures import wait
 from dataclasses import dataclass, field
 from typing import Any
 
+from anyio.from_thread import BlockingPortal
 from hypothesis import example, given, note, settings
 from hypothesis.stateful import RuleBasedStateMachine, run_state_machine_as_test
 from hypothesis.strategies import SearchStrategy
 
 from mockserver import MockServer
 
-from ._portal import Portal
 from ._targets import Target
 
 __all__ = ["ContractViolation", "Env", "GivenProperty", "MachineProperty", "Property", "Violation"]
@@ -47,7 +48,7 @@ class Env:
 
     target: Target
     server: MockServer
-    portal: Portal
+    portal: BlockingPortal
     clients: dict[tuple[int, float], Any] = field(default_factory=dict)
 
     async def aclose(self) -> None:
@@ -77,7 +78,7 @@ class GivenProperty:
             scenario = self.replay(example)
             note(f"scenario file for {self.name}:\n{scenario}")
             try:
-                env.portal.call(self.check(env, example), timeout=self.example_timeout)
+                self._check_within_timeout(env, example)
             except Violation as exc:
                 raise ContractViolation(self.name, str(exc), scenario=scenario) from None
             except Exception as exc:
@@ -88,6 +89,15 @@ class GivenProperty:
         for landmark in self.landmarks:
             test = example(landmark)(test)
         _run_named(self.name, run_settings(test))
+
+    def _check_within_timeout(self, env: Env, example: Any) -> None:
+        """Run the check on the portal's loop; one still running after ``example_timeout`` is cancelled and fails."""
+        running = env.portal.start_task_soon(self.check, env, example)
+        finished, _ = wait([running], timeout=self.example_timeout)
+        if not finished:
+            running.cancel()
+            raise TimeoutError(f"the contract check {self.name!r} did not finish within {self.example_timeout} s")
+        running.result()
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,9 +9,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Literal
 
+from anyio.from_thread import start_blocking_portal
+
 from mockserver import MockServer, ServerConfig
 
-from ._portal import Portal
 from ._profiles import property_settings
 from ._property import ContractViolation, Env, Property
 from ._targets import Target
@@ -34,12 +35,12 @@ class PropertyResult:
 @contextmanager
 def contract_env(target: Target) -> Iterator[Env]:
     """A live server and a portal for ``target``, stopped on exit."""
-    with MockServer(ServerConfig(seed=1)) as server, Portal() as portal:
+    with MockServer(ServerConfig(seed=1)) as server, start_blocking_portal(name="contract-portal") as portal:
         env = Env(target, server, portal)
         try:
             yield env
         finally:
-            portal.call(env.aclose())
+            portal.call(env.aclose)
 
 
 def run_property(prop: Property, env: Env, *, profile: str = "ci", shrink: bool = True) -> PropertyResult:

@@ -7,10 +7,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 import pytest
+from anyio.from_thread import start_blocking_portal
 
 from mockserver import MockServer, ServerConfig
 
-from ._portal import Portal
 from ._profiles import choose_profile, register_profiles
 from ._properties import PROPERTIES
 from ._property import Env
@@ -59,7 +59,7 @@ def contract_env_for() -> Iterator[Callable[[Target], Env]]:
     """``contract_env_for(target)``: that target's server and portal, made once per session."""
     envs: dict[str, Env] = {}
     try:
-        with MockServer(ServerConfig(seed=1)) as server, Portal() as portal:
+        with MockServer(ServerConfig(seed=1)) as server, start_blocking_portal(name="contract-portal") as portal:
 
             def env_for(target: Target) -> Env:
                 if target.name not in envs:
@@ -70,6 +70,6 @@ def contract_env_for() -> Iterator[Callable[[Target], Env]]:
                 yield env_for
             finally:
                 for env in envs.values():
-                    portal.call(env.aclose())
+                    portal.call(env.aclose)
     finally:
         envs.clear()

@@ -22,13 +22,20 @@ from ..wire.fields import (
     optional_str,
     required,
 )
-from ._generation_fields import known_model, metadata_field, reply_key, stop_field, stream_fields
+from ._generation_fields import (
+    REASONING_EFFORTS,
+    SERVICE_TIERS,
+    known_model,
+    metadata_field,
+    reply_key,
+    stop_field,
+    stream_fields,
+)
 
 __all__ = ["ChatRequest", "message_text", "parse_chat_request"]
 
 ROLES = ("system", "assistant", "user", "function", "tool", "developer")
 PART_TYPES = ("text", "image_url", "input_audio", "file", "refusal")
-SERVICE_TIERS = ("auto", "default", "flex", "scale", "priority")
 _FUNCTION_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 
 
@@ -81,6 +88,7 @@ def parse_chat_request(body: Mapping[str, Any], state: ServerState) -> ChatReque
     metadata = metadata_field(body)
     store = optional_bool(body, "store")
     tier = optional_choice(body, "service_tier", SERVICE_TIERS)
+    optional_choice(body, "reasoning_effort", REASONING_EFFORTS)
     model = known_model(body, state)
     tool_tokens = count_tokens(json.dumps(body.get("tools"))) if tools else 0
     return ChatRequest(

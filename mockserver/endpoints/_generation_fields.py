@@ -1,5 +1,6 @@
 """Request fields that chat and legacy completions share: model, stop, stream options, metadata, the reply key,
-and the identity fields (``system_fingerprint``, usage) their replies carry."""
+and the identity fields (``system_fingerprint``, usage) their replies carry; the service tiers and reasoning efforts
+chat and responses accept."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ from ..wire.fields import optional_bool, optional_object, required_str
 
 __all__ = [
     "CONTENT_NEUTRAL_FIELDS",
+    "REASONING_EFFORTS",
+    "SERVICE_TIERS",
     "known_model",
     "metadata_field",
     "reply_key",
@@ -25,6 +28,10 @@ __all__ = [
 
 #: request fields that change how a reply is delivered or kept, never what it says
 CONTENT_NEUTRAL_FIELDS = frozenset({"stream", "stream_options", "store", "metadata", "user", "service_tier"})
+#: the values of ``service_tier`` (chat and responses)
+SERVICE_TIERS = ("auto", "default", "flex", "scale", "priority")
+#: the values of chat's ``reasoning_effort`` and of responses' ``reasoning.effort``
+REASONING_EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh", "max")
 
 
 def known_model(body: Mapping[str, Any], state: ServerState) -> str:

@@ -26,6 +26,7 @@ from ..wire.fields import (
     required_str,
 )
 from ..wire.metadata import parse_metadata
+from ._generation_fields import REASONING_EFFORTS, SERVICE_TIERS
 
 __all__ = ["REASONING_MODEL_PREFIXES", "ResponsesRequest", "is_reasoning_model", "parse_request"]
 
@@ -43,9 +44,7 @@ KNOWN_PARAMETERS = frozenset(
 #: OpenAI's floor for ``max_output_tokens``
 MIN_OUTPUT_TOKENS = 16
 _NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
-_EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh", "max")
 _SUMMARIES = ("auto", "concise", "detailed")
-_SERVICE_TIERS = ("auto", "default", "flex", "scale", "priority")
 REASONING_MODEL_PREFIXES = ("o1", "o3", "o4", "gpt-5")
 
 
@@ -242,7 +241,7 @@ def is_reasoning_model(model: str) -> bool:
 
 def _reasoning(body: dict[str, Any], model: str) -> dict[str, Any]:
     reasoning = optional_object(body, "reasoning") or {}
-    effort = optional_choice(*_nested(reasoning, "reasoning", "effort"), _EFFORTS)
+    effort = optional_choice(*_nested(reasoning, "reasoning", "effort"), REASONING_EFFORTS)
     return {
         "effort": effort or ("medium" if is_reasoning_model(model) else None),
         "summary": optional_choice(*_nested(reasoning, "reasoning", "summary"), _SUMMARIES),
@@ -250,7 +249,7 @@ def _reasoning(body: dict[str, Any], model: str) -> dict[str, Any]:
 
 
 def _service_tier(body: dict[str, Any]) -> str:
-    tier = optional_choice(body, "service_tier", _SERVICE_TIERS)
+    tier = optional_choice(body, "service_tier", SERVICE_TIERS)
     return "default" if tier in (None, "auto") else tier
 
 

@@ -49,6 +49,8 @@ async def create_completion(call: Call) -> Reply:
     echo = optional_bool(body, "echo")
     top = optional_int(body, "logprobs", minimum=0, maximum=5)
     optional_str(body, "suffix")
+    optional_str(body, "user")
+    optional_int(body, "seed")
     best_of = optional_int(body, "best_of", minimum=1, maximum=20)
     if best_of is not None and best_of < n:
         raise invalid_value("best_of", "best_of must be greater than or equal to n.")

@@ -2,9 +2,10 @@
 
 The operations come from the routes themselves (:func:`mockserver.endpoints.api_routes`): every path and method
 the server answers is described, and nothing else. What the routes cannot say (request bodies, query parameters)
-comes from the tables below, keyed by the handler's name. Request body schemas list the fields the fake reads with
-their JSON types; they are deliberately loose about nested shapes (the server's own checks are the authority, and
-they answer anything else with an OpenAI-shaped 400). Every operation documents the error shape.
+comes from the tables below, keyed by the handler's name. Request body schemas list exactly the top-level fields the
+fake's checks read, with their JSON types (``tests/mockserver/test_openapi_fields.py`` proves the two agree); they
+are deliberately loose about nested shapes (the server's own checks are the authority, and they answer anything
+else with an OpenAI-shaped 400). Every operation documents the error shape.
 """
 
 from __future__ import annotations
@@ -19,6 +20,10 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from ..wire.json_codec import dumps
+from ._fine_tuning_request import METHOD_TYPES
+from ._generation_fields import REASONING_EFFORTS, SERVICE_TIERS
+from ._responses_request import MIN_OUTPUT_TOKENS
+from .files import MAX_EXPIRY_SECONDS, MIN_EXPIRY_SECONDS, PURPOSES
 
 __all__ = ["OPENAPI_VERSION", "openapi_document", "serve_openapi"]
 
@@ -70,10 +75,15 @@ _SAMPLING: Mapping[str, Mapping[str, Any]] = {
     "top_p": {"type": ["number", "null"], "minimum": 0, "maximum": 1},
     "stream": {"type": ["boolean", "null"]},
     "stream_options": {"type": ["object", "null"], "properties": {"include_usage": _BOOL}},
-    "metadata": _METADATA,
     "user": _STRING,
-    "seed": _NULLABLE_INT,
 }
+_PENALTIES: Mapping[str, Mapping[str, Any]] = {
+    "frequency_penalty": {"type": ["number", "null"], "minimum": -2, "maximum": 2},
+    "presence_penalty": {"type": ["number", "null"], "minimum": -2, "maximum": 2},
+}
+_SERVICE_TIER: Mapping[str, Any] = {"enum": [*SERVICE_TIERS, None]}
+_RESPONSE_TOOL_CHOICE: Mapping[str, Any] = {"oneOf": [{"enum": ["none", "auto", "required"]}, _OBJECT]}
+_TRUNCATION: Mapping[str, Any] = {"enum": ["auto", "disabled", None]}
 
 #: handler name -> its request body
 REQUEST_BODIES: Mapping[str, BodySpec] = {
@@ -84,19 +94,20 @@ REQUEST_BODIES: Mapping[str, BodySpec] = {
             "n": {"type": ["integer", "null"], "minimum": 1, "maximum": 128},
             "max_tokens": _NULLABLE_INT,
             "max_completion_tokens": _NULLABLE_INT,
-            "frequency_penalty": {"type": ["number", "null"], "minimum": -2, "maximum": 2},
-            "presence_penalty": {"type": ["number", "null"], "minimum": -2, "maximum": 2},
+            **_PENALTIES,
             "stop": _STOP,
             "logprobs": {"type": ["boolean", "null"]},
             "top_logprobs": {"type": ["integer", "null"], "minimum": 0, "maximum": 20},
             "logit_bias": {"type": ["object", "null"], "additionalProperties": _NUMBER},
             "store": {"type": ["boolean", "null"]},
-            "service_tier": {"type": ["string", "null"]},
+            "service_tier": _SERVICE_TIER,
             "tools": {"type": "array", "items": _OBJECT},
             "tool_choice": {"oneOf": [{"enum": ["none", "auto", "required"]}, _OBJECT]},
             "parallel_tool_calls": _BOOL,
             "response_format": {"type": "object", "required": ["type"], "properties": {"type": _STRING}},
-            "reasoning_effort": {"type": ["string", "null"]},
+            "reasoning_effort": {"enum": [*REASONING_EFFORTS, None]},
+            "metadata": _METADATA,
+            "seed": _NULLABLE_INT,
             **_SAMPLING,
         },
         ("model", "messages"),
@@ -113,6 +124,8 @@ REQUEST_BODIES: Mapping[str, BodySpec] = {
             "logprobs": {"type": ["integer", "null"], "minimum": 0, "maximum": 5},
             "suffix": {"type": ["string", "null"]},
             "stop": _STOP,
+            "seed": _NULLABLE_INT,
+            **_PENALTIES,
             **_SAMPLING,
         },
         ("model", "prompt"),
@@ -122,14 +135,23 @@ REQUEST_BODIES: Mapping[str, BodySpec] = {
             "model": _STRING,
             "input": _TEXT_OR_ITEMS,
             "instructions": {"type": ["string", "null"]},
-            "max_output_tokens": _NULLABLE_INT,
+            "max_output_tokens": {"type": ["integer", "null"], "minimum": MIN_OUTPUT_TOKENS},
             "previous_response_id": {"type": ["string", "null"]},
             "store": {"type": ["boolean", "null"]},
             "tools": {"type": "array", "items": _OBJECT},
-            "tool_choice": {"oneOf": [_STRING, _OBJECT]},
+            "tool_choice": _RESPONSE_TOOL_CHOICE,
             "parallel_tool_calls": {"type": ["boolean", "null"]},
             "text": _OBJECT,
             "reasoning": {"type": ["object", "null"]},
+            "metadata": _METADATA,
+            "service_tier": _SERVICE_TIER,
+            "max_tool_calls": {"type": ["integer", "null"], "minimum": 1},
+            "top_logprobs": {"type": ["integer", "null"], "minimum": 0, "maximum": 20},
+            "truncation": _TRUNCATION,
+            "background": {"type": ["boolean", "null"]},
+            "include": {"type": ["array", "null"], "items": _STRING},
+            "safety_identifier": {"type": ["string", "null"]},
+            "prompt_cache_key": {"type": ["string", "null"]},
             **_SAMPLING,
         },
         ("model",),
@@ -141,6 +163,11 @@ REQUEST_BODIES: Mapping[str, BodySpec] = {
             "instructions": {"type": ["string", "null"]},
             "tools": {"type": ["array", "null"], "items": _OBJECT},
             "previous_response_id": {"type": ["string", "null"]},
+            "tool_choice": _RESPONSE_TOOL_CHOICE,
+            "parallel_tool_calls": {"type": ["boolean", "null"]},
+            "text": _OBJECT,
+            "reasoning": {"type": ["object", "null"]},
+            "truncation": _TRUNCATION,
         }
     ),
     "create_embeddings": BodySpec(
@@ -156,9 +183,9 @@ REQUEST_BODIES: Mapping[str, BodySpec] = {
     "create_file": BodySpec(
         {
             "file": {"type": "string", "contentMediaType": "application/octet-stream"},
-            "purpose": {"enum": ["assistants", "batch", "fine-tune", "vision", "user_data", "evals"]},
-            "expires_after[anchor]": _STRING,
-            "expires_after[seconds]": _INT,
+            "purpose": {"enum": list(PURPOSES)},
+            "expires_after[anchor]": {"enum": ["created_at"]},
+            "expires_after[seconds]": {"type": "integer", "minimum": MIN_EXPIRY_SECONDS, "maximum": MAX_EXPIRY_SECONDS},
         },
         ("file", "purpose"),
         media_type="multipart/form-data",
@@ -169,7 +196,7 @@ REQUEST_BODIES: Mapping[str, BodySpec] = {
             "training_file": _STRING,
             "validation_file": {"type": ["string", "null"]},
             "hyperparameters": _OBJECT,
-            "method": _OBJECT,
+            "method": {"type": "object", "required": ["type"], "properties": {"type": {"enum": list(METHOD_TYPES)}}},
             "integrations": {"type": ["array", "null"], "items": _OBJECT},
             "suffix": {"type": ["string", "null"], "maxLength": 64},
             "seed": _NULLABLE_INT,

@@ -209,9 +209,3 @@ class LatencyProfile(_Spec):
             return cls.model_validate(dict(data))
         except ValidationError as exc:
             raise ValueError(f"invalid latency profile: {_describe(exc)}") from None
-
-    def sample_ttft(self, rng: random.Random) -> float:
-        return self.ttft.sample(rng) if self.ttft is not None else 0.0
-
-    def sample_itl(self, rng: random.Random) -> float:
-        return self.itl.sample(rng) if self.itl is not None else 0.0

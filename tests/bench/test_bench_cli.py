@@ -13,7 +13,7 @@ import pytest
 import bench.__main__ as entry
 from bench import latency
 from bench._result import BenchResult, Column
-from bench._stats import percentile, summarize
+from bench._stats import Summary, summarize
 from bench._stream_clients import StreamFailed, StreamTiming
 from bench._table import format_cell, format_table, render
 from bench._target import server_url
@@ -54,18 +54,16 @@ def test_result_json_keeps_raw_values() -> None:
     }
 
 
-def test_percentile_interpolates_between_ranks() -> None:
-    assert percentile([3.0, 1.0, 2.0], 50) == 2.0
-    assert percentile([1.0, 2.0, 3.0, 4.0], 50) == 2.5
-    assert percentile(list(map(float, range(101))), 99) == 99.0
-    assert percentile([1.0, 2.0], 99) == pytest.approx(1.99)
-    assert percentile([7.0], 99) == 7.0
-    with pytest.raises(ValueError, match="no values"):
-        percentile([], 50)
-    with pytest.raises(ValueError, match=r"0\.\.100"):
-        percentile([1.0], 101)
+def test_summary_percentiles_interpolate_between_ranks() -> None:
+    assert summarize([3.0, 1.0, 2.0]).median == 2.0
+    assert summarize([1.0, 2.0, 3.0, 4.0]).median == 2.5
+    assert summarize(list(map(float, range(101)))).p99 == 99.0
+    assert summarize([1.0, 2.0]).p99 == pytest.approx(1.99)
+    assert summarize([7.0]) == Summary(count=1, median=7.0, p99=7.0, max=7.0)
+    with pytest.raises(ValueError, match="no samples"):
+        summarize([])
     summary = summarize([4.0, 1.0, 3.0, 2.0])
-    assert (summary.count, summary.median, summary.max) == (4, 2.5, 4.0)
+    assert (summary.count, summary.median, summary.p99, summary.max) == (4, 2.5, pytest.approx(3.97), 4.0)
 
 
 def test_every_benchmark_is_registered_with_its_interface() -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from anyio.from_thread import BlockingPortal, start_blocking_portal
 
-from contract_tests._portal import Portal
 from mockserver import MockServer, ServerConfig
 
 
@@ -17,6 +17,6 @@ def contract_server() -> Iterator[MockServer]:
 
 
 @pytest.fixture(scope="module")
-def portal() -> Iterator[Portal]:
-    with Portal() as running:
+def portal() -> Iterator[BlockingPortal]:
+    with start_blocking_portal(name="contract-portal") as running:
         yield running

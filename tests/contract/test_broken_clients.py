@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 import yaml
+from anyio.from_thread import BlockingPortal
 from broken_clients import BROKEN_CLIENTS
 
-from contract_tests._portal import Portal
 from contract_tests._profiles import property_settings
 from contract_tests._properties import property_named
 from contract_tests._property import ContractViolation, Env, MachineProperty
@@ -17,7 +17,7 @@ from mockserver import MockServer, parse_scenario
 
 @pytest.mark.parametrize(("factory", "violated"), sorted(BROKEN_CLIENTS.items()))
 def test_broken_client_fails_the_property_it_breaks(
-    factory: str, violated: str, contract_server: MockServer, portal: Portal
+    factory: str, violated: str, contract_server: MockServer, portal: BlockingPortal
 ) -> None:
     target = load_target(f"broken_clients:{factory}")
     env = Env(target, contract_server, portal)
@@ -26,7 +26,7 @@ def test_broken_client_fails_the_property_it_breaks(
         with pytest.raises(ContractViolation) as failure:
             prop.run(env, property_settings("ci", prop.examples, shrink=False))
     finally:
-        portal.call(env.aclose())
+        portal.call(env.aclose)
     assert failure.value.property == violated
     assert repr(violated) in str(failure.value)
     notes = "\n".join(failure.value.__notes__)

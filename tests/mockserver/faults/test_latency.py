@@ -24,6 +24,7 @@ from mockserver.faults.latency import (
     parse_latency_text,
     sample,
 )
+from mockserver.http.fault_actions import shaping_for
 
 seconds = st.floats(min_value=0, max_value=1e4, allow_nan=False, allow_infinity=False)
 
@@ -235,12 +236,19 @@ def test_profile_parses_yaml_with_cli_strings() -> None:
 
 
 def test_profile_parts_are_optional_and_default_to_no_delay() -> None:
+    """What the dispatcher delivers under a profile (``shaping_for``, as it calls it): a missing part is no delay."""
+    rng = random.Random(0)
     profile = LatencyProfile.parse({"itl": 0.01})
     assert profile.ttft is None
-    rng = random.Random(0)
-    assert profile.sample_ttft(rng) == 0.0
-    assert profile.sample_itl(rng) == 0.01
+    only_itl = shaping_for(None, profile, rng)
+    assert only_itl.ttft == 0.0
+    assert only_itl.itl is not None
+    assert only_itl.itl() == 0.01
+    only_ttft = shaping_for(None, LatencyProfile.parse({"ttft": 0.2}), rng)
+    assert (only_ttft.ttft, only_ttft.itl) == (0.2, None)
     assert LatencyProfile.parse({}) == LatencyProfile()
+    nothing = shaping_for(None, LatencyProfile(), rng)
+    assert (nothing.ttft, nothing.itl) == (0.0, None)
 
 
 def test_profile_parse_accepts_a_profile() -> None:

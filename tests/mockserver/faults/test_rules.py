@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 
 import pytest
@@ -242,19 +243,40 @@ def test_to_json_reports_the_rule_with_its_counts() -> None:
 
 
 def test_times_are_counted_exactly_under_concurrent_selection() -> None:
+    """Eight threads, released together by a barrier, race for a rule's last uses, round after round, while the
+    interpreter switches threads as often as it can. The rule matches on a hundred headers, so checking a match
+    takes long enough for a switch to land between one thread seeing a use left and taking it: without the
+    engine's lock two threads take the same last use and the rule fires more often than its ``times``."""
+    workers, rounds, selects_per_round, uses = 8, 300, 2, 4
+    headers = {f"x-check-{number}": "yes" for number in range(100)}
+    rules = parse_rules(
+        {"match": {"path": CHAT, "model": "gpt-4o-mini", "header": headers}, "action": {"type": "hang"}, "times": uses}
+    )
+    request = facts(body={"model": "gpt-4o-mini"}, headers=headers)
     engine = RuleEngine()
-    engine.add(parse_rules({"action": {"type": "hang"}, "times": 500}))
-    fired: list[int] = []
+    # the last thread to reach the barrier resets the rule's uses before the round starts
+    start_round = threading.Barrier(workers, action=lambda: engine.reset(rules, seed=0))
+    fired = [0] * workers
 
-    def worker() -> None:
-        fired.append(sum(engine.select(facts()) is not None for _ in range(200)))
+    def worker(index: int) -> None:
+        for _ in range(rounds):
+            start_round.wait(timeout=10)
+            fired[index] += sum(engine.select(request) is not None for _ in range(selects_per_round))
 
-    threads = [threading.Thread(target=worker) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert sum(fired) == 500
+    threads = [threading.Thread(target=worker, args=(index,)) for index in range(workers)]
+    switch_interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+    finally:
+        sys.setswitchinterval(switch_interval)
+    assert not any(thread.is_alive() for thread in threads), "a selecting thread did not finish within 30 s"
+    assert sum(fired) == rounds * uses
+    [active] = engine.rules()
+    assert (active.remaining, active.hits) == (0, uses)
 
 
 # -- X-Mock-Fault -------------------------------------------------------------------------------------------
