@@ -8,6 +8,10 @@ Timeouts map onto ``aiohttp.ClientTimeout`` per request: ``connect`` bounds open
 ``pool + connect`` bounds getting a connection at all (``connect``), ``read`` bounds the wait for the headers and
 for every body chunk (``sock_read``). aiohttp has no write timeout, so ``Timeout.write`` is not enforced here.
 
+With ``trust_env=True`` (the default) the session honours ``HTTP_PROXY`` / ``HTTPS_PROXY`` / ``NO_PROXY`` (and
+``.netrc``) as aiohttp's ``trust_env`` does: plain HTTP forwarding, a ``CONNECT`` tunnel for ``https``.
+Certificates come from the default verify paths, which ``SSL_CERT_FILE`` / ``SSL_CERT_DIR`` set.
+
 Every aiohttp or socket failure, from ``send`` and while the body is read, is re-raised as
 :class:`~client._transport.TransportError` or :class:`~client._transport.TransportTimeout`. A response whose body
 was not read to its end closes its connection instead of returning it to the pool.
@@ -113,12 +117,14 @@ class DefaultAioHttpClient:
     """Sends requests through one lazily created ``aiohttp.ClientSession`` bound to the loop of the first send.
 
     ``limit`` caps open connections (0: no cap); ``keepalive_timeout`` is how long an idle connection stays
-    pooled. :meth:`aclose` closes the session and its connections; it is safe to call twice.
+    pooled; ``trust_env``: proxies from the environment. :meth:`aclose` closes the session and its connections; it
+    is safe to call twice.
     """
 
-    def __init__(self, *, limit: int = 1000, keepalive_timeout: float = 30.0) -> None:
+    def __init__(self, *, limit: int = 1000, keepalive_timeout: float = 30.0, trust_env: bool = True) -> None:
         if not AIOHTTP_INSTALLED:
             raise RuntimeError(_MISSING_AIOHTTP)
+        self._trust_env = trust_env
         self._limit = limit
         self._keepalive_timeout = keepalive_timeout
         self._session: aiohttp.ClientSession | None = None
@@ -147,6 +153,7 @@ class DefaultAioHttpClient:
             skip_auto_headers=_SKIPPED_AUTO_HEADERS,
             auto_decompress=True,
             timeout=aiohttp.ClientTimeout(total=None),
+            trust_env=self._trust_env,
         )
         self._loop = loop
         return self._session
