@@ -23,7 +23,7 @@ import asyncio
 from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import contextmanager
 
-from .._transport import Timeout, TransportError, TransportRequest, TransportResponse, TransportTimeout
+from .._transport import Timeout, TransportError, TransportRequest, TransportResponse, TransportTimeout, forget_locals
 
 try:
     import aiohttp
@@ -49,9 +49,9 @@ def _mapped_errors() -> Iterator[None]:
     try:
         yield
     except TimeoutError as exc:  # asyncio.TimeoutError and aiohttp.ServerTimeoutError alike
-        raise TransportTimeout(f"{type(exc).__name__}: {exc}") from exc
+        raise TransportTimeout(f"{type(exc).__name__}: {exc}") from forget_locals(exc)
     except (aiohttp.ClientError, HttpProcessingError, OSError) as exc:
-        raise TransportError(f"{type(exc).__name__}: {exc}") from exc
+        raise TransportError(f"{type(exc).__name__}: {exc}") from forget_locals(exc)
 
 
 def _sum_or_none(first: float | None, second: float | None) -> float | None:

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 import httpcore
 import httpx
 
-from .._transport import Timeout, TransportError, TransportRequest, TransportResponse, TransportTimeout
+from .._transport import Timeout, TransportError, TransportRequest, TransportResponse, TransportTimeout, forget_locals
 from ._asyncio_network import AsyncioNetworkBackend
 from ._pool import ConnectionPool
 from ._redirects import MAX_REDIRECTS, REDIRECT_STATUSES, Hop, next_hop
@@ -71,9 +71,9 @@ def _mapped_errors() -> Iterator[None]:
     try:
         yield
     except _TIMEOUTS as exc:
-        raise TransportTimeout(f"{type(exc).__name__}: {exc}") from exc
+        raise TransportTimeout(f"{type(exc).__name__}: {exc}") from forget_locals(exc)
     except _FAILURES as exc:
-        raise TransportError(f"{type(exc).__name__}: {exc}") from exc
+        raise TransportError(f"{type(exc).__name__}: {exc}") from forget_locals(exc)
 
 
 def _tls_context_maker(trust_env: bool) -> Callable[[], ssl.SSLContext]:
