@@ -10,7 +10,8 @@ for every body chunk (``sock_read``). aiohttp has no write timeout, so ``Timeout
 
 With ``trust_env=True`` (the default) the session honours ``HTTP_PROXY`` / ``HTTPS_PROXY`` / ``NO_PROXY`` (and
 ``.netrc``) as aiohttp's ``trust_env`` does: plain HTTP forwarding, a ``CONNECT`` tunnel for ``https``.
-Certificates come from the default verify paths, which ``SSL_CERT_FILE`` / ``SSL_CERT_DIR`` set.
+Servers are verified against ``SSL_CERT_FILE`` / ``SSL_CERT_DIR`` when those are set (read when the session is made),
+else against aiohttp's default context.
 
 Every aiohttp or socket failure, from ``send`` and while the body is read, is re-raised as
 :class:`~client._transport.TransportError` or :class:`~client._transport.TransportTimeout`. A response whose body
@@ -20,6 +21,8 @@ was not read to its end closes its connection instead of returning it to the poo
 from __future__ import annotations
 
 import asyncio
+import os
+import ssl
 from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import contextmanager
 
@@ -65,6 +68,16 @@ def _client_timeout(timeout: Timeout) -> aiohttp.ClientTimeout:
         sock_connect=timeout.connect,
         sock_read=timeout.read,
     )
+
+
+def _environment_tls_context() -> ssl.SSLContext | bool:
+    """A context verifying against ``SSL_CERT_FILE`` / ``SSL_CERT_DIR`` as httpx reads them; ``True`` (aiohttp's
+    default context) when neither is set."""
+    cafile = os.environ.get("SSL_CERT_FILE") or None
+    capath = None if cafile else os.environ.get("SSL_CERT_DIR") or None
+    if cafile is None and capath is None:
+        return True
+    return ssl.create_default_context(cafile=cafile, capath=capath)
 
 
 class AioHttpTransportResponse:
@@ -142,6 +155,7 @@ class DefaultAioHttpClient:
                 raise TransportError("this DefaultAioHttpClient is in use by another event loop")
             return self._session
         connector = aiohttp.TCPConnector(
+            ssl=_environment_tls_context() if self._trust_env else True,
             limit=self._limit,
             limit_per_host=0,
             keepalive_timeout=self._keepalive_timeout,
