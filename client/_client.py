@@ -116,7 +116,7 @@ class AsyncOpenAI:
 
     @property
     def default_headers(self) -> dict[str, str]:
-        return dict(self._requester.settings.headers)
+        return RequestHeaders(self._requester.settings.headers)
 
     @property
     def default_query(self) -> dict[str, object]:

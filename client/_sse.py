@@ -48,6 +48,7 @@ class SSEDecoder:
         "_data",
         "_data_size",
         "_event",
+        "_failure",
         "_last_id",
         "_max_event_bytes",
         "_partial",
@@ -63,6 +64,8 @@ class SSEDecoder:
         self._partial: list[bytes] = []
         self._partial_size = 0
         self._data_size = 0
+        #: an event grew past the cap after others completed in the same chunk: raised on the next call
+        self._failure: EventTooLarge | None = None
         self._skip_lf = False
         self._started = False
         self._data: list[bytes] = []
@@ -71,6 +74,8 @@ class SSEDecoder:
         self._retry: int | None = None
 
     def feed(self, chunk: bytes) -> list[ServerSentEvent]:
+        if self._failure is not None:
+            raise self._failure
         if not chunk:
             return []
         if self._skip_lf:
@@ -95,11 +100,23 @@ class SSEDecoder:
                     return []
         lines = chunk.splitlines()
         last = chunk[-1:]
+        partial = None
         if last == b"\r":
             self._skip_lf = True
         elif last != b"\n":
-            self._keep(lines.pop())
+            partial = lines.pop()
         events: list[ServerSentEvent] = []
+        try:
+            self._take_lines(lines, events)
+            if partial is not None:
+                self._keep(partial)
+        except EventTooLarge as failure:
+            if not events:
+                raise
+            self._failure = failure  # the events completed before it are delivered first
+        return events
+
+    def _take_lines(self, lines: list[bytes], events: list[ServerSentEvent]) -> None:
         for line in lines:
             if not line:
                 if self._data:
@@ -112,7 +129,6 @@ class SSEDecoder:
                 self._add_data(line[6:])
                 continue
             self._field(line)
-        return events
 
     def _keep(self, piece: bytes) -> None:
         self._partial.append(piece)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 __all__ = [
+    "SECRET_HEADERS",
     "AsyncTransport",
     "RequestHeaders",
     "Timeout",
@@ -60,7 +61,7 @@ class Timeout:
 
 
 #: request headers that carry credentials; their values never appear in a ``repr``
-_SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "api-key", "x-api-key", "cookie"})
+SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "api-key", "x-api-key", "cookie"})
 
 
 class RequestHeaders(dict[str, str]):
@@ -70,7 +71,7 @@ class RequestHeaders(dict[str, str]):
     __slots__ = ()
 
     def __repr__(self) -> str:
-        shown = {name: "[secure]" if name.lower() in _SECRET_HEADERS else value for name, value in self.items()}
+        shown = {name: "[secure]" if name.lower() in SECRET_HEADERS else value for name, value in self.items()}
         return f"{type(self).__name__}({shown!r})"
 
     __str__ = __repr__

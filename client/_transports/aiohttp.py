@@ -26,11 +26,20 @@ import ssl
 from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import contextmanager
 
-from .._transport import Timeout, TransportError, TransportRequest, TransportResponse, TransportTimeout, forget_locals
+from .._transport import (
+    SECRET_HEADERS,
+    Timeout,
+    TransportError,
+    TransportRequest,
+    TransportResponse,
+    TransportTimeout,
+    forget_locals,
+)
 
 try:
     import aiohttp
     from aiohttp.http_exceptions import HttpProcessingError
+    from multidict import CIMultiDict, CIMultiDictProxy
 except ImportError:  # pragma: no cover - exercised in a subprocess without aiohttp
     AIOHTTP_INSTALLED = False
 else:
@@ -54,7 +63,20 @@ def _mapped_errors() -> Iterator[None]:
     except TimeoutError as exc:  # asyncio.TimeoutError and aiohttp.ServerTimeoutError alike
         raise TransportTimeout(f"{type(exc).__name__}: {exc}") from forget_locals(exc)
     except (aiohttp.ClientError, HttpProcessingError, OSError) as exc:
-        raise TransportError(f"{type(exc).__name__}: {exc}") from forget_locals(exc)
+        raise TransportError(f"{type(exc).__name__}: {exc}") from forget_locals(_masked(exc))
+
+
+def _masked(error: BaseException) -> BaseException:
+    """``error`` with the credentials masked in the request it carries (``ClientResponseError.request_info``, which
+    its ``repr`` shows with the request's headers)."""
+    if isinstance(error, aiohttp.ClientResponseError):
+        info = error.request_info
+        headers = CIMultiDict(
+            (name, "[secure]" if name.lower() in SECRET_HEADERS else value) for name, value in info.headers.items()
+        )
+        error.request_info = aiohttp.RequestInfo(info.url, info.method, CIMultiDictProxy(headers), info.real_url)
+        error.args = (error.request_info, *error.args[1:])
+    return error
 
 
 def _sum_or_none(first: float | None, second: float | None) -> float | None:
