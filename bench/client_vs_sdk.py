@@ -7,6 +7,9 @@ Two measurements per client, each in a fresh event loop after a warm-up:
 * one long streamed chat completion (a queued canned reply of ``stream_tokens`` words, about one event each):
   chunks per second and CPU per chunk.
 
+The notes give our CPU per request and per chunk as a fraction of the SDK's on the same transport (the project's
+bound: at most :data:`CPU_RATIO_BOUND`).
+
 CPU is ``time.process_time()`` of this process only (every thread), so the server's work is not counted. Each
 measurement runs ``rounds`` times and the best round is reported (the one least disturbed by other load). With two
 or more cores the server is pinned to the first and this process to the last (``--no-pin`` to leave them free), so
@@ -42,6 +45,11 @@ COLUMNS = (
     Column("chunks_per_s", "chunks/s", ".0f"),
     Column("cpu_us_per_chunk", "CPU us/chunk", ".1f"),
 )
+
+#: our CPU per request and per chunk may be at most this fraction of the SDK's on the same transport
+CPU_RATIO_BOUND = 0.3
+#: transport -> (our row, the SDK's row) compared
+_PAIRS = {"httpx": ("ours-httpx", "sdk-httpx"), "aiohttp": ("ours-aiohttp", "sdk-aiohttp")}
 
 _STORY_WORDS = ("once", "upon", "a", "time", "the", "fox", "jumped", "over", "lazy", "dogs")
 _MESSAGES = [{"role": "user", "content": "Tell me a long story."}]
@@ -209,6 +217,24 @@ def _pinned_server(url: str | None, pin: bool) -> Iterator[tuple[str, str]]:
         os.sched_setaffinity(0, original)
 
 
+def _cpu_ratios(rows: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
+    """Our CPU per request and per chunk over the SDK's, per transport benched for both."""
+    by_name = {row["name"]: row for row in rows}
+    ratios = {}
+    for transport, (ours, sdk) in _PAIRS.items():
+        if (
+            ours in by_name
+            and sdk in by_name
+            and by_name[sdk]["cpu_ms_per_request"]
+            and by_name[sdk]["cpu_us_per_chunk"]
+        ):
+            ratios[transport] = {
+                "per_request": by_name[ours]["cpu_ms_per_request"] / by_name[sdk]["cpu_ms_per_request"],
+                "per_chunk": by_name[ours]["cpu_us_per_chunk"] / by_name[sdk]["cpu_us_per_chunk"],
+            }
+    return ratios
+
+
 def run(args: argparse.Namespace) -> BenchResult:
     rows: list[dict[str, Any]] = []
     began = time.perf_counter()
@@ -218,7 +244,9 @@ def run(args: argparse.Namespace) -> BenchResult:
                 continue
             measured = asyncio.run(_bench_client(factory, root, args))
             rows.append({"name": name, "client": client, "transport": transport, **measured})
+    ratios = _cpu_ratios(rows)
     details = {
+        "cpu_ratio_vs_sdk": ratios,
         "concurrency": args.concurrency,
         "requests_per_round": args.requests,
         "max_tokens": args.max_tokens,
@@ -233,5 +261,10 @@ def run(args: argparse.Namespace) -> BenchResult:
         f"non-streamed: {args.requests} chat completions at concurrency {args.concurrency}, best of {args.rounds};",
         f"stream: one completion of {args.stream_tokens} words, best of {args.rounds}; CPU: this process only.",
         f"{pinning}; load average at the end: {' '.join(f'{load:.2f}' for load in os.getloadavg())}.",
+        *(
+            f"ours / SDK CPU on {transport}: {ratio['per_request']:.2f}x per request, {ratio['per_chunk']:.2f}x per "
+            f"chunk (bound {CPU_RATIO_BOUND}x)"
+            for transport, ratio in ratios.items()
+        ),
     )
     return BenchResult("client_vs_sdk", COLUMNS, tuple(rows), details, notes)

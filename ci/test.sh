@@ -19,3 +19,5 @@ echo "== mypy (strict: client, mockserver, contract_tests, bench)"
 "$py" -m mypy
 echo "== pytest"
 "$py" -m pytest -n 2 "$@"
+echo "== pytest: the client's tests again, on uvloop"
+CLIENT_TEST_LOOP=uvloop "$py" -m pytest -n 2 -q tests/client

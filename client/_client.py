@@ -13,8 +13,9 @@ from ._platform import PLATFORM_HEADERS
 from ._request import ClientSettings, Requester
 from ._retry import DEFAULT_MAX_RETRIES, RetryTiming
 from ._sentinels import NOT_GIVEN, NotGiven
+from ._sse import DEFAULT_MAX_EVENT_BYTES
 from ._timeout import DEFAULT_TIMEOUT, TimeoutLike, coerce_timeout
-from ._transport import Timeout
+from ._transport import RequestHeaders, Timeout
 from .resources import Batches, Chat, Completions, Embeddings, Files, FineTuning, Models, Responses
 
 __all__ = ["DEFAULT_BASE_URL", "AsyncOpenAI"]
@@ -28,6 +29,12 @@ def _check_max_retries(value: int) -> int:
     return value
 
 
+def _check_event_cap(value: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ValueError(f"max_stream_event_bytes must be a positive integer, not {value!r}")
+    return value
+
+
 class AsyncOpenAI:
     """An async client for the OpenAI API, used like the official SDK's ``AsyncOpenAI``."""
 
@@ -37,6 +44,7 @@ class AsyncOpenAI:
     base_url: str
     timeout: Timeout
     max_retries: int
+    max_stream_event_bytes: int
 
     def __init__(
         self,
@@ -50,6 +58,7 @@ class AsyncOpenAI:
         default_headers: Mapping[str, str] | None = None,
         default_query: Mapping[str, object] | None = None,
         http_client: HttpClientArg = None,
+        max_stream_event_bytes: int = DEFAULT_MAX_EVENT_BYTES,
         _retry_timing: RetryTiming | None = None,
         _shared_transport: OwnedTransport | None = None,
     ) -> None:
@@ -72,6 +81,13 @@ class AsyncOpenAI:
         self.base_url = base_url.rstrip("/")
         self.timeout = DEFAULT_TIMEOUT if isinstance(timeout, NotGiven) else coerce_timeout(timeout)
         self.max_retries = _check_max_retries(max_retries)
+        if (
+            isinstance(max_stream_event_bytes, bool)
+            or not isinstance(max_stream_event_bytes, int)
+            or max_stream_event_bytes <= 0
+        ):
+            raise ValueError(f"max_stream_event_bytes must be a positive integer, not {max_stream_event_bytes!r}")
+        self.max_stream_event_bytes = max_stream_event_bytes
         self._custom_headers = dict(default_headers or {})
         self._custom_query = dict(default_query or {})
         self._retry_timing = _retry_timing or RetryTiming()
@@ -83,11 +99,12 @@ class AsyncOpenAI:
             timeout=self.timeout,
             max_retries=self.max_retries,
             timing=self._retry_timing,
+            max_stream_event_bytes=self.max_stream_event_bytes,
         )
         self._requester = Requester(settings, self._owned.transport, self._owned.is_closed)
 
-    def _headers(self) -> dict[str, str]:
-        headers = dict(PLATFORM_HEADERS)
+    def _headers(self) -> RequestHeaders:
+        headers = RequestHeaders(PLATFORM_HEADERS)
         headers["authorization"] = f"Bearer {self.api_key}"
         if self.organization is not None:
             headers["openai-organization"] = self.organization
@@ -99,7 +116,7 @@ class AsyncOpenAI:
 
     @property
     def default_headers(self) -> dict[str, str]:
-        return dict(self._requester.settings.headers)
+        return RequestHeaders(self._requester.settings.headers)
 
     @property
     def default_query(self) -> dict[str, object]:
@@ -203,6 +220,7 @@ class AsyncOpenAI:
             default_headers=headers,
             default_query=query,
             http_client=http_client,
+            max_stream_event_bytes=self.max_stream_event_bytes,
             _retry_timing=self._retry_timing,
             _shared_transport=None if http_client is not None else self._owned,
         )

@@ -165,7 +165,7 @@ def make_status_error(response: HTTPResponse) -> APIStatusError:
     text = response.text.strip()
     try:
         body = msgspec.json.decode(text) if text else None
-    except msgspec.DecodeError:
+    except (msgspec.DecodeError, RecursionError):  # not JSON, or nested too deep to decode
         body = text or None
     if isinstance(body, Mapping):
         body = body.get("error", body)

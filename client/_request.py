@@ -17,8 +17,17 @@ from ._exceptions import APIConnectionError, APITimeoutError, make_status_error
 from ._response import HTTPResponse
 from ._retry import RetryTiming, retry_delay, should_retry
 from ._sentinels import NOT_GIVEN, NotGiven
+from ._sse import DEFAULT_MAX_EVENT_BYTES
 from ._timeout import TimeoutLike, coerce_timeout
-from ._transport import AsyncTransport, Timeout, TransportError, TransportRequest, TransportResponse, TransportTimeout
+from ._transport import (
+    AsyncTransport,
+    RequestHeaders,
+    Timeout,
+    TransportError,
+    TransportRequest,
+    TransportResponse,
+    TransportTimeout,
+)
 from ._url import build_url
 
 __all__ = ["APICall", "ClientSettings", "Requester", "encode_json_body"]
@@ -45,6 +54,8 @@ class ClientSettings:
     timeout: Timeout
     max_retries: int
     timing: RetryTiming
+    #: the cap on one stream event's size (see :class:`~client._sse.SSEDecoder`)
+    max_stream_event_bytes: int = DEFAULT_MAX_EVENT_BYTES
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,8 +86,8 @@ class Requester:
         self.transport = transport
         self._is_closed = is_closed
 
-    def _headers(self, call: APICall, timeout: Timeout) -> dict[str, str]:
-        headers = dict(self.settings.headers)
+    def _headers(self, call: APICall, timeout: Timeout) -> RequestHeaders:
+        headers = RequestHeaders(self.settings.headers)
         if call.content_type is not None and call.content is not None:
             headers["content-type"] = call.content_type
         if timeout.read is not None:
@@ -108,7 +119,7 @@ class Requester:
         while True:
             if set_retry_count:
                 headers["x-stainless-retry-count"] = str(retries_taken)
-            request = TransportRequest(call.method, url, dict(headers), call.content, timeout)
+            request = TransportRequest(call.method, url, RequestHeaders(headers), call.content, timeout)
             can_retry = retries_taken < max_retries
             retry_headers: Mapping[str, str] | None = None
             try:

@@ -14,7 +14,9 @@ How a stream ends (deliberate divergences from the official SDK are marked *):
   iteration stops) or at an ``error`` event, which raises :class:`APIError` with the event's message and the event as
   ``body``*. A body that ends before any of these raises :class:`IncompleteStreamError`*.
 - An event whose JSON has a truthy top-level ``error`` raises :class:`APIError` (as the SDK does).
-- An event that is not JSON, or not of the expected shape, raises :class:`APIResponseValidationError`.
+- An event that is not JSON, or not of the expected shape (also JSON nested too deep to decode), raises
+  :class:`APIResponseValidationError`.
+- An event larger than the client's ``max_stream_event_bytes`` raises :class:`APIError`, and the stream is closed.
 - A transport failure while reading raises ``APIConnectionError`` / ``APITimeoutError``; it is never retried.
 """
 
@@ -38,7 +40,7 @@ from ._exceptions import (
     IncompleteStreamError,
 )
 from ._response import HTTPResponse
-from ._sse import SSEDecoder
+from ._sse import DEFAULT_MAX_EVENT_BYTES, EventTooLarge, SSEDecoder
 from ._transport import TransportError, TransportRequest, TransportResponse, TransportTimeout
 
 __all__ = ["CHAT_STREAM", "RESPONSES_STREAM", "AsyncStream", "StreamProtocol"]
@@ -88,8 +90,10 @@ class AsyncStream(Generic[T]):
         request: TransportRequest,
         decoder: msgspec.json.Decoder[T],
         protocol: StreamProtocol,
+        max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES,
     ) -> None:
         self.response = response
+        self._max_event_bytes = max_event_bytes
         self._request = request
         self._decoder = decoder
         self._protocol = protocol
@@ -135,7 +139,7 @@ class AsyncStream(Generic[T]):
         protocol = self._protocol
         done_marker = protocol.done_marker
         decode = self._decoder.decode
-        sse_decoder = SSEDecoder()
+        sse_decoder = SSEDecoder(max_event_bytes=self._max_event_bytes)
         chunks = response.aiter_bytes()
         consumer = asyncio.current_task()
         on_consumer_done = _closer_for(weakref.ref(self))
@@ -153,14 +157,14 @@ class AsyncStream(Generic[T]):
                             if b'"error"' in data:
                                 self._raise_if_error(data)
                             item = decode(data)
-                        except (msgspec.DecodeError, msgspec.ValidationError) as error:
+                        except (msgspec.DecodeError, msgspec.ValidationError, RecursionError) as error:
                             raise self._invalid_event(data, error) from error
                         if done_marker:
                             yield item
                             continue
                         kind = sse.event or getattr(item, "type", None)
                         if kind == protocol.error_event:
-                            payload = _GENERIC_DECODER.decode(data)
+                            payload = _decoded_or_text(data)
                             message = _error_message(payload, "An error occurred during streaming")
                             raise APIError(message, request, body=payload)
                         if kind in protocol.terminal_events:
@@ -170,6 +174,8 @@ class AsyncStream(Generic[T]):
                             return
                         yield item
                 sse_decoder.close()
+            except EventTooLarge as error:
+                raise APIError(str(error), request, body=None) from None
             except TransportTimeout as error:
                 raise APITimeoutError(request) from error
             except TransportError as error:
@@ -195,6 +201,13 @@ def _closer_for(stream: weakref.ref[AsyncStream[Any]]) -> Callable[[asyncio.Task
             live._consumer_done(task)
 
     return on_done
+
+
+def _decoded_or_text(data: bytes) -> Any:
+    try:
+        return _GENERIC_DECODER.decode(data)
+    except (msgspec.DecodeError, RecursionError):
+        return data.decode("utf-8", errors="replace")
 
 
 async def _drain(chunks: AsyncIterator[bytes]) -> None:

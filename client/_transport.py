@@ -8,17 +8,21 @@ afterwards, whole or incrementally. Transports raise only :class:`TransportError
 
 from __future__ import annotations
 
+import traceback
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 __all__ = [
+    "SECRET_HEADERS",
     "AsyncTransport",
+    "RequestHeaders",
     "Timeout",
     "TransportError",
     "TransportRequest",
     "TransportResponse",
     "TransportTimeout",
+    "forget_locals",
 ]
 
 
@@ -56,7 +60,24 @@ class Timeout:
             object.__setattr__(self, name, timeout if isinstance(value, _Unset) else value)
 
 
-@dataclass(frozen=True, slots=True)
+#: request headers that carry credentials; their values never appear in a ``repr``
+SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "api-key", "x-api-key", "cookie"})
+
+
+class RequestHeaders(dict[str, str]):
+    """Request headers: a plain ``dict`` whose ``repr`` masks credentials (``authorization``, ``api-key``, ...), as
+    ``httpx.Headers`` does, so a log of locals, pytest ``-l`` or an error tracker never shows the API key."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        shown = {name: "[secure]" if name.lower() in SECRET_HEADERS else value for name, value in self.items()}
+        return f"{type(self).__name__}({shown!r})"
+
+    __str__ = __repr__
+
+
+@dataclass(frozen=True, slots=True, repr=False)
 class TransportRequest:
     method: str
     url: str
@@ -64,6 +85,10 @@ class TransportRequest:
     headers: Mapping[str, str]
     content: bytes | None
     timeout: Timeout
+
+    def __repr__(self) -> str:
+        """Method and URL, as ``httpx.Request`` shows itself: never the headers (they carry the API key)."""
+        return f"<TransportRequest({self.method!r}, {self.url!r})>"
 
 
 class TransportResponse(Protocol):
@@ -94,6 +119,22 @@ class AsyncTransport(Protocol):
     async def send(self, request: TransportRequest) -> TransportResponse: ...
 
     async def aclose(self) -> None: ...
+
+
+def forget_locals(error: BaseException) -> BaseException:
+    """``error`` with the local variables of the finished frames of its traceback cleared (the lines stay): they
+    are an HTTP library's, and hold the request's headers in plain text, which pytest ``-l``, an error tracker or a
+    log of locals would show. Its causes and contexts too. For the cause of a :class:`TransportError`."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    pending: list[BaseException] = []
+    while current is not None:
+        if id(current) not in seen:
+            seen.add(id(current))
+            traceback.clear_frames(current.__traceback__)
+            pending.extend(linked for linked in (current.__cause__, current.__context__) if linked is not None)
+        current = pending.pop() if pending else None
+    return error
 
 
 class TransportError(Exception):

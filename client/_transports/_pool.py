@@ -102,10 +102,14 @@ class ConnectionPool:
     async def _drop_expired(self, idle: list[httpcore.AsyncHTTPConnection]) -> None:
         """Close the oldest idle connections once they have expired (idle longer than the keep-alive, or closed by
         the server)."""
+        expired = []
         while idle and idle[0].has_expired():
-            connection = idle.pop(0)
+            expired.append(idle.pop(0))
             self._idle_count -= 1
-            await self._discard(connection)
+        for connection in expired:
+            self._open.discard(connection)
+            self._wake_one()
+        await _close_all(expired)
 
     async def release(self, connection: httpcore.AsyncHTTPConnection, origin: httpcore.Origin) -> None:
         """Take back a connection whose response has been closed: pooled if it can serve another request."""
@@ -145,5 +149,16 @@ class ConnectionPool:
             waiter = self._waiters.popleft()
             if not waiter.done():
                 waiter.set_result(None)
-        for connection in connections:
-            await connection.aclose()
+        await _close_all(connections)
+
+
+async def _close_all(connections: list[httpcore.AsyncHTTPConnection]) -> None:
+    """Close ``connections`` side by side (each close may wait, briefly, on its peer); every close finishes before
+    the first failure, if any, is raised."""
+    if len(connections) == 1:
+        await connections[0].aclose()
+        return
+    outcomes = await asyncio.gather(*(connection.aclose() for connection in connections), return_exceptions=True)
+    for outcome in outcomes:
+        if isinstance(outcome, BaseException):
+            raise outcome

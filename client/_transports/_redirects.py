@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import httpx
 
+from .._transport import RequestHeaders
+
 __all__ = ["MAX_REDIRECTS", "REDIRECT_STATUSES", "Hop", "next_hop"]
 
 MAX_REDIRECTS = 20
@@ -19,7 +21,7 @@ REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class Hop:
     """One request of a redirect chain."""
 
@@ -27,6 +29,9 @@ class Hop:
     url: str
     headers: Mapping[str, str]
     content: bytes | None
+
+    def __repr__(self) -> str:  # never the headers: they carry the API key
+        return f"<Hop({self.method!r}, {self.url!r})>"
 
 
 def _port(url: httpx.URL) -> int | None:
@@ -77,5 +82,5 @@ def next_hop(hop: Hop, status: int, location: str) -> Hop:
     if method != hop.method and method == "GET":
         dropped.update(("content-length", "transfer-encoding"))
         content = None
-    headers = {name: value for name, value in hop.headers.items() if name.lower() not in dropped}
+    headers = RequestHeaders({name: value for name, value in hop.headers.items() if name.lower() not in dropped})
     return Hop(method, str(new_url), headers, content)

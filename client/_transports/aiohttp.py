@@ -8,6 +8,11 @@ Timeouts map onto ``aiohttp.ClientTimeout`` per request: ``connect`` bounds open
 ``pool + connect`` bounds getting a connection at all (``connect``), ``read`` bounds the wait for the headers and
 for every body chunk (``sock_read``). aiohttp has no write timeout, so ``Timeout.write`` is not enforced here.
 
+With ``trust_env=True`` (the default) the session honours ``HTTP_PROXY`` / ``HTTPS_PROXY`` / ``NO_PROXY`` (and
+``.netrc``) as aiohttp's ``trust_env`` does: plain HTTP forwarding, a ``CONNECT`` tunnel for ``https``.
+Servers are verified against ``SSL_CERT_FILE`` / ``SSL_CERT_DIR`` when those are set (read when the session is made),
+else against aiohttp's default context.
+
 Every aiohttp or socket failure, from ``send`` and while the body is read, is re-raised as
 :class:`~client._transport.TransportError` or :class:`~client._transport.TransportTimeout`. A response whose body
 was not read to its end closes its connection instead of returning it to the pool.
@@ -16,14 +21,25 @@ was not read to its end closes its connection instead of returning it to the poo
 from __future__ import annotations
 
 import asyncio
+import os
+import ssl
 from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import contextmanager
 
-from .._transport import Timeout, TransportError, TransportRequest, TransportResponse, TransportTimeout
+from .._transport import (
+    SECRET_HEADERS,
+    Timeout,
+    TransportError,
+    TransportRequest,
+    TransportResponse,
+    TransportTimeout,
+    forget_locals,
+)
 
 try:
     import aiohttp
     from aiohttp.http_exceptions import HttpProcessingError
+    from multidict import CIMultiDict, CIMultiDictProxy
 except ImportError:  # pragma: no cover - exercised in a subprocess without aiohttp
     AIOHTTP_INSTALLED = False
 else:
@@ -45,9 +61,22 @@ def _mapped_errors() -> Iterator[None]:
     try:
         yield
     except TimeoutError as exc:  # asyncio.TimeoutError and aiohttp.ServerTimeoutError alike
-        raise TransportTimeout(f"{type(exc).__name__}: {exc}") from exc
+        raise TransportTimeout(f"{type(exc).__name__}: {exc}") from forget_locals(exc)
     except (aiohttp.ClientError, HttpProcessingError, OSError) as exc:
-        raise TransportError(f"{type(exc).__name__}: {exc}") from exc
+        raise TransportError(f"{type(exc).__name__}: {exc}") from forget_locals(_masked(exc))
+
+
+def _masked(error: BaseException) -> BaseException:
+    """``error`` with the credentials masked in the request it carries (``ClientResponseError.request_info``, which
+    its ``repr`` shows with the request's headers)."""
+    if isinstance(error, aiohttp.ClientResponseError):
+        info = error.request_info
+        headers = CIMultiDict(
+            (name, "[secure]" if name.lower() in SECRET_HEADERS else value) for name, value in info.headers.items()
+        )
+        error.request_info = aiohttp.RequestInfo(info.url, info.method, CIMultiDictProxy(headers), info.real_url)
+        error.args = (error.request_info, *error.args[1:])
+    return error
 
 
 def _sum_or_none(first: float | None, second: float | None) -> float | None:
@@ -61,6 +90,16 @@ def _client_timeout(timeout: Timeout) -> aiohttp.ClientTimeout:
         sock_connect=timeout.connect,
         sock_read=timeout.read,
     )
+
+
+def _environment_tls_context() -> ssl.SSLContext | bool:
+    """A context verifying against ``SSL_CERT_FILE`` / ``SSL_CERT_DIR`` as httpx reads them; ``True`` (aiohttp's
+    default context) when neither is set."""
+    cafile = os.environ.get("SSL_CERT_FILE") or None
+    capath = None if cafile else os.environ.get("SSL_CERT_DIR") or None
+    if cafile is None and capath is None:
+        return True
+    return ssl.create_default_context(cafile=cafile, capath=capath)
 
 
 class AioHttpTransportResponse:
@@ -113,12 +152,14 @@ class DefaultAioHttpClient:
     """Sends requests through one lazily created ``aiohttp.ClientSession`` bound to the loop of the first send.
 
     ``limit`` caps open connections (0: no cap); ``keepalive_timeout`` is how long an idle connection stays
-    pooled. :meth:`aclose` closes the session and its connections; it is safe to call twice.
+    pooled; ``trust_env``: proxies from the environment. :meth:`aclose` closes the session and its connections; it
+    is safe to call twice.
     """
 
-    def __init__(self, *, limit: int = 1000, keepalive_timeout: float = 30.0) -> None:
+    def __init__(self, *, limit: int = 1000, keepalive_timeout: float = 30.0, trust_env: bool = True) -> None:
         if not AIOHTTP_INSTALLED:
             raise RuntimeError(_MISSING_AIOHTTP)
+        self._trust_env = trust_env
         self._limit = limit
         self._keepalive_timeout = keepalive_timeout
         self._session: aiohttp.ClientSession | None = None
@@ -136,6 +177,7 @@ class DefaultAioHttpClient:
                 raise TransportError("this DefaultAioHttpClient is in use by another event loop")
             return self._session
         connector = aiohttp.TCPConnector(
+            ssl=_environment_tls_context() if self._trust_env else True,
             limit=self._limit,
             limit_per_host=0,
             keepalive_timeout=self._keepalive_timeout,
@@ -147,6 +189,7 @@ class DefaultAioHttpClient:
             skip_auto_headers=_SKIPPED_AUTO_HEADERS,
             auto_decompress=True,
             timeout=aiohttp.ClientTimeout(total=None),
+            trust_env=self._trust_env,
         )
         self._loop = loop
         return self._session

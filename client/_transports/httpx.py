@@ -6,7 +6,13 @@ request goes straight from our :class:`~client._transport.TransportRequest` (an 
 bytes) to an ``httpcore.Request``, skipping what ``httpx.AsyncClient.send`` adds per request (URL merging, cookies,
 auth, event hooks, request and response models). It behaves as the ``httpx.AsyncClient`` it replaces: the same
 request headers (``Host``, then ours, then ``Content-Length``), redirects followed as httpx follows them, bodies
-decoded per ``Content-Encoding`` by httpx's decoders, environment proxies ignored. ``respx`` still intercepts it.
+decoded per ``Content-Encoding`` by httpx's decoders. ``respx`` still intercepts it.
+
+With ``trust_env=True`` (the default, as httpx and the official SDK have it) the environment is honoured as httpx
+honours it: ``SSL_CERT_FILE`` / ``SSL_CERT_DIR`` for verifying servers, and ``HTTP_PROXY`` / ``HTTPS_PROXY`` /
+``ALL_PROXY`` / ``NO_PROXY``. A request whose URL the environment sends through a proxy goes through httpx's own
+proxy transport (httpcore's own network backend: plain HTTP forwarding, or a ``CONNECT`` tunnel for ``https``);
+every other request takes the fast path. ``trust_env=False`` ignores the environment.
 
 Given an ``httpx.AsyncClient``, requests go through that client's ``send`` (its own headers, cookies, auth,
 transport and redirect setting apply).
@@ -18,14 +24,14 @@ Anything httpx or httpcore raises, from ``send`` or while the body is read, is r
 from __future__ import annotations
 
 import ssl
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 
 import httpcore
 import httpx
 
-from .._transport import Timeout, TransportError, TransportRequest, TransportResponse, TransportTimeout
+from .._transport import Timeout, TransportError, TransportRequest, TransportResponse, TransportTimeout, forget_locals
 from ._asyncio_network import AsyncioNetworkBackend
 from ._pool import ConnectionPool
 from ._redirects import MAX_REDIRECTS, REDIRECT_STATUSES, Hop, next_hop
@@ -50,11 +56,11 @@ _URL_CACHE_SIZE = 512
 _LIMITS = httpx.Limits(max_connections=1000, max_keepalive_connections=100, keepalive_expiry=30.0)
 
 
-def default_httpx_client() -> httpx.AsyncClient:
+def default_httpx_client(*, trust_env: bool = True) -> httpx.AsyncClient:
     """A client sized for many concurrent requests (a large pool, generous keep-alive, no HTTP/2) that adds no
-    headers of its own, so a request carries exactly the headers the caller gave. Like the aiohttp transport, it
-    ignores proxy settings in the environment."""
-    client = httpx.AsyncClient(limits=_LIMITS, timeout=None, follow_redirects=True, trust_env=False)
+    headers of its own, so a request carries exactly the headers the caller gave. ``trust_env``: proxies and CA
+    certificates from the environment, as httpx reads them."""
+    client = httpx.AsyncClient(limits=_LIMITS, timeout=None, follow_redirects=True, trust_env=trust_env)
     client.headers.clear()
     return client
 
@@ -65,14 +71,15 @@ def _mapped_errors() -> Iterator[None]:
     try:
         yield
     except _TIMEOUTS as exc:
-        raise TransportTimeout(f"{type(exc).__name__}: {exc}") from exc
+        raise TransportTimeout(f"{type(exc).__name__}: {exc}") from forget_locals(exc)
     except _FAILURES as exc:
-        raise TransportError(f"{type(exc).__name__}: {exc}") from exc
+        raise TransportError(f"{type(exc).__name__}: {exc}") from forget_locals(exc)
 
 
-def _tls_context() -> ssl.SSLContext:
-    """What ``httpx.AsyncClient(trust_env=False)`` verifies servers with (certifi's CA bundle)."""
-    return httpx.create_ssl_context(trust_env=False)
+def _tls_context_maker(trust_env: bool) -> Callable[[], ssl.SSLContext]:
+    """What ``httpx.AsyncClient(trust_env=...)`` verifies servers with: ``SSL_CERT_FILE`` / ``SSL_CERT_DIR`` when
+    trusted and set, else certifi's CA bundle."""
+    return lambda: httpx.create_ssl_context(trust_env=trust_env)
 
 
 def _httpx_timeout(timeout: Timeout) -> httpx.Timeout:
@@ -208,9 +215,11 @@ class _Target:
     origin: httpcore.Origin
     url: httpcore.URL
     host_header: bytes
+    #: the environment sends this URL through a proxy: the request goes through the httpx client
+    proxied: bool
 
 
-def _parse_target(url: str) -> _Target:
+def _parse_target(url: str, client: httpx.AsyncClient) -> _Target:
     parsed = httpx.URL(url)
     scheme = parsed.raw_scheme
     if scheme not in (b"http", b"https"):
@@ -219,7 +228,9 @@ def _parse_target(url: str) -> _Target:
         raise httpx.UnsupportedProtocol(f"Request URL is missing a host: {url!r}")
     port = parsed.port if parsed.port is not None else (443 if scheme == b"https" else 80)
     core_url = httpcore.URL(scheme=scheme, host=parsed.raw_host, port=parsed.port, target=parsed.raw_path)
-    return _Target(httpcore.Origin(scheme, parsed.raw_host, port), core_url, parsed.netloc)
+    # httpx's own choice of transport for the URL: its default one, or one mounted for an environment proxy
+    proxied = client._transport_for_url(parsed) is not client._transport
+    return _Target(httpcore.Origin(scheme, parsed.raw_host, port), core_url, parsed.netloc, proxied)
 
 
 def _core_headers(
@@ -240,15 +251,17 @@ def _core_headers(
 class HttpxTransport:
     """Sends requests through its own httpcore connection pool, or through the ``httpx.AsyncClient`` given (left
     open on :meth:`aclose`: its owner closes it). :attr:`client` is that client, or, for a transport with its own
-    pool, an ``httpx.AsyncClient`` with the same defaults (its own connections) closed with the transport."""
+    pool, an ``httpx.AsyncClient`` with the same defaults (its own connections: the requests the environment sends
+    through a proxy) closed with the transport. ``trust_env`` applies to a transport with its own pool; a given
+    client has its own setting."""
 
-    def __init__(self, client: httpx.AsyncClient | None = None) -> None:
+    def __init__(self, client: httpx.AsyncClient | None = None, *, trust_env: bool = True) -> None:
         self._owns_client = client is None
-        self._client = client if client is not None else default_httpx_client()
+        self._client = client if client is not None else default_httpx_client(trust_env=trust_env)
         self._pool: ConnectionPool | None = None
         if client is None:
             self._pool = ConnectionPool(
-                ssl_context=_tls_context,
+                ssl_context=_tls_context_maker(trust_env),
                 network_backend=AsyncioNetworkBackend(),
                 max_connections=_LIMITS.max_connections or 1000,
                 max_keepalive_connections=_LIMITS.max_keepalive_connections or 100,
@@ -266,7 +279,13 @@ class HttpxTransport:
             return await self._send_through_client(request)
         hop = Hop(request.method, request.url, request.headers, request.content)
         for redirects in range(MAX_REDIRECTS + 1):
-            response = await self._send_once(pool, hop, request.timeout)
+            with _mapped_errors():
+                target = self._target(hop.url)
+            if target.proxied:
+                return await self._send_through_client(
+                    TransportRequest(hop.method, hop.url, hop.headers, hop.content, request.timeout)
+                )
+            response = await self._send_once(pool, target, hop, request.timeout)
             status = response.status_code
             location = response.headers.get("location") if status in REDIRECT_STATUSES else None
             if location is None:
@@ -281,15 +300,14 @@ class HttpxTransport:
     def _target(self, url: str) -> _Target:
         target = self._targets.get(url)
         if target is None:
-            target = _parse_target(url)
+            target = _parse_target(url, self._client)
             if len(self._targets) >= _URL_CACHE_SIZE:
                 self._targets.clear()
             self._targets[url] = target
         return target
 
-    async def _send_once(self, pool: ConnectionPool, hop: Hop, phases: Timeout) -> PooledResponse:
+    async def _send_once(self, pool: ConnectionPool, target: _Target, hop: Hop, phases: Timeout) -> PooledResponse:
         with _mapped_errors():
-            target = self._target(hop.url)
             core_request = httpcore.Request(
                 hop.method.encode("ascii"),
                 target.url,

@@ -70,7 +70,7 @@ class APIResource:
         response, request, content = await self._client._requester.send(call)
         try:
             result: T = decoder.decode(content)
-        except (msgspec.ValidationError, msgspec.DecodeError) as error:
+        except (msgspec.ValidationError, msgspec.DecodeError, RecursionError) as error:  # RecursionError: too deep
             answer = HTTPResponse(response.status_code, response.headers, content, request)
             raise APIResponseValidationError(answer, answer.text, message=f"Invalid response body: {error}") from error
         return result
@@ -83,7 +83,14 @@ class APIResource:
         self, call: APICall, decoder: msgspec.json.Decoder[T], protocol: StreamProtocol
     ) -> AsyncStream[T]:
         response, request, _ = await self._client._requester.send(call, stream=True)
-        return AsyncStream(response=response, request=request, decoder=decoder, protocol=protocol)
+        requester = self._client._requester
+        return AsyncStream(
+            response=response,
+            request=request,
+            decoder=decoder,
+            protocol=protocol,
+            max_event_bytes=requester.settings.max_stream_event_bytes,
+        )
 
     def _cursor_list(
         self,

@@ -77,7 +77,7 @@ class Files(APIResource):
             fields.update(_flatten("expires_after", expires_after))
         for key, value in (extra_body or {}).items():
             fields.update(_flatten(key, value))
-        content, content_type = encode_multipart(fields, {"file": file})
+        content, content_type = await encode_multipart(fields, {"file": file})
         extras = Extras(extra_headers, extra_query, None, timeout)
         call = self._call("POST", "/files", extras, content=content, content_type=content_type)
         return await self._fetch(call, _FILE)

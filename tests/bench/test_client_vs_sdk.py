@@ -29,10 +29,18 @@ def test_measures_every_client_on_a_tiny_run(server: MockServer) -> None:
         assert row["chunks_per_s"] > 0
         assert row["cpu_ms_per_request"] >= 0
     assert all(chunks >= 40 for chunks in result.details["chunks_per_stream"].values())
+    rows = {row["name"]: row for row in result.rows}
+    ratios = result.details["cpu_ratio_vs_sdk"]
+    assert set(ratios) == {"httpx", "aiohttp"}
+    expected = rows["ours-httpx"]["cpu_us_per_chunk"] / rows["sdk-httpx"]["cpu_us_per_chunk"]
+    assert ratios["httpx"]["per_chunk"] == expected
+    assert any("ours / SDK CPU on aiohttp" in note for note in result.notes)
     # warm-up and measured rounds: (3 + 6) requests and 2 streams per client
     assert len(server.journal_for("/v1/chat/completions")) == 4 * (3 + 6 + 2)
 
 
 def test_only_runs_the_named_clients(server: MockServer) -> None:
     args = tiny_args(server, "--only", "ours-aiohttp", "--only", "sdk-httpx")
-    assert [row["name"] for row in client_vs_sdk.run(args).rows] == ["ours-aiohttp", "sdk-httpx"]
+    result = client_vs_sdk.run(args)
+    assert [row["name"] for row in result.rows] == ["ours-aiohttp", "sdk-httpx"]
+    assert result.details["cpu_ratio_vs_sdk"] == {}  # no transport benched for both

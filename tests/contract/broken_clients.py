@@ -26,6 +26,7 @@ __all__ = [
     "no_backoff",
     "retries_400",
     "retries_started_stream",
+    "slow_to_cancel",
     "stops_paging_early",
     "swallows_stream_error",
 ]
@@ -241,6 +242,21 @@ async def _swallow_errors(stream: Any, again: Callable[[], Awaitable[Any]]) -> A
         await stream.close()
 
 
+#: how long ``slow_to_cancel`` lingers when its stream is cancelled or closed (more than the property allows)
+_LINGER_SECONDS = 1.5
+
+
+async def _linger(stream: Any, again: Callable[[], Awaitable[Any]]) -> AsyncIterator[Any]:
+    try:
+        async for chunk in stream:
+            yield chunk
+    except BaseException:  # cancelled, or closed early: waits before letting go (a timer the loop stays free for)
+        await asyncio.sleep(_LINGER_SECONDS)
+        raise
+    finally:
+        await stream.close()
+
+
 async def _retry_stream(stream: Any, again: Callable[[], Awaitable[Any]]) -> AsyncIterator[Any]:
     try:
         async for chunk in stream:
@@ -310,6 +326,12 @@ def retries_started_stream(**options: Any) -> Any:
 
 
 @_contract_factory
+def slow_to_cancel(**options: Any) -> Any:
+    """Lingers 1.5 s (on a timer) before it lets go of a stream that is cancelled or closed early."""
+    return _wrapped(_client(**options), stream=_linger)
+
+
+@_contract_factory
 def leaks_connection_on_cancel(**options: Any) -> Any:
     """Never closes a response: a cancelled stream keeps its connection open."""
     return _client(http_client=_EditingTransport(keep_open=True), **options)
@@ -337,6 +359,7 @@ BROKEN_CLIENTS: Mapping[str, str] = {
     "swallows_stream_error": "streaming.error_event_raises",
     "retries_started_stream": "streaming.cut_stream_raises",
     "leaks_connection_on_cancel": "cancellation.prompt_and_clean",
+    "slow_to_cancel": "cancellation.prompt_and_clean",
     "stops_paging_early": "pagination.every_item_once",
     "caches_job_lists": "stateful.files_and_jobs",
 }
