@@ -98,8 +98,10 @@ def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
 
 
 def _is_xdist_controller(config: pytest.Config) -> bool:
-    """``-n N``: this process hands tests to workers (which get ``-n`` as an option, not on their command line)."""
-    return bool(getattr(config.known_args_namespace, "numprocesses", None))
+    """``-n N`` in a process that is not one of xdist's workers (they see ``-n`` too, and xdist names them in
+    ``PYTEST_XDIST_WORKER`` before their pytest starts): it hands the tests to workers and runs none."""
+    given = bool(getattr(config.known_args_namespace, "numprocesses", None))
+    return given and "PYTEST_XDIST_WORKER" not in os.environ
 
 
 def _advice(environment: SessionEnvironment) -> str:
