@@ -44,7 +44,7 @@ from .handle import InProcessMockOpenAI, MockOpenAI
 from .marker import MARKER_HELP, MARKER_NAME, MarkerError, MarkerSettings, read_marker
 from .network_guard import NetworkGuard, RealNetworkCallBlocked, blocked_hosts
 from .options import PluginSettings, add_options, read_settings
-from .respx_usage import refuse_httpx2
+from .respx_usage import RespxUsageError, refuse_httpx2
 from .session_environment import SessionEnvironment
 
 if TYPE_CHECKING:
@@ -54,6 +54,7 @@ __all__ = [
     "InProcessMockOpenAI",
     "MockOpenAI",
     "RealNetworkCallBlocked",
+    "RespxUsageError",
     "inprocess_httpx2_client",
     "inprocess_httpx_client",
     "inprocess_openai_client",

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-__all__ = ["RESPX_HTTPX2_USAGE", "refuse_httpx2"]
+__all__ = ["RESPX_HTTPX2_USAGE", "RespxUsageError", "refuse_httpx2"]
 
 RESPX_HTTPX2_USAGE = (
     "mock_openai_respx cannot route this request: it was sent with httpx2 (openai 3.x is built on httpx2), and "

@@ -6,6 +6,10 @@ import os
 
 import pytest
 
+from mockserver.pytest_plugin.session_environment import FAKE_VARIABLES
+
+ENVIRONMENT = (*FAKE_VARIABLES, "AZURE_OPENAI_AD_TOKEN")
+
 FIXTURES_MODULE = """
 import os
 import threading
@@ -72,10 +76,10 @@ def test_journal_questions_name_what_is_missing(mock_openai):
 
 def test_fixtures_point_clients_at_one_reset_server(inner: pytest.Pytester) -> None:
     inner.makepyfile(test_downstream=FIXTURES_MODULE)
-    before = dict(os.environ)
+    before = {name: os.environ.get(name) for name in ENVIRONMENT}
     result = inner.runpytest_inprocess("-p", "no:randomly")
     result.assert_outcomes(passed=6)
-    assert {name: os.environ.get(name) for name in before} == before  # the inner session put everything back
+    assert {name: os.environ.get(name) for name in ENVIRONMENT} == before  # the inner session put them back
 
 
 MARKER_MODULE = """
