@@ -10,6 +10,7 @@ import pytest
 
 from mockserver import MockServer, ServerConfig
 from mockserver.azure.replies import SAFE_CONTENT
+from mockserver.faults.rate_limits import RateLimits
 
 KEY = "azure-key-0123456789abcdef"
 VERSION = "2024-10-21"
@@ -30,9 +31,14 @@ def fake(azure_server: MockServer) -> MockServer:
 
 
 def azure_client(server: MockServer, **kwargs: Any) -> openai.AsyncAzureOpenAI:
-    options: dict[str, Any] = {"api_version": VERSION, "api_key": KEY, "max_retries": 0}
+    options: dict[str, Any] = {
+        "api_version": VERSION,
+        "api_key": KEY,
+        "max_retries": 0,
+        "_strict_response_validation": True,
+    }
     options.update(kwargs)
-    return openai.AsyncAzureOpenAI(azure_endpoint=server.url, _strict_response_validation=True, **options)
+    return openai.AsyncAzureOpenAI(azure_endpoint=server.url, **options)
 
 
 @pytest.fixture
@@ -168,3 +174,30 @@ async def test_strict_models_makes_unknown_deployments_404(fake: MockServer) -> 
         assert refused.value.code == "DeploymentNotFound"
         completion = await client.chat.completions.create(model="gpt-4o", messages=MESSAGES)
     assert completion.choices[0].message.content
+
+
+async def test_completions_stream_carries_filter_results(fake: MockServer) -> None:
+    # not strict: the SDK types a completion chunk's finish_reason as never null, which OpenAI's streams send
+    async with azure_client(fake, _strict_response_validation=False) as client:
+        stream = await client.completions.create(model="my-instruct", prompt="Once", max_tokens=4, stream=True)
+        chunks = [chunk.model_dump() async for chunk in stream]
+    assert chunks[0]["choices"] == []
+    assert chunks[0]["prompt_filter_results"][0]["prompt_index"] == 0
+    texts = [chunk["choices"][0] for chunk in chunks[1:] if chunk["choices"] and chunk["choices"][0]["text"]]
+    assert texts
+    assert all(choice["content_filter_results"] == SAFE_CONTENT for choice in texts)
+
+
+async def test_configured_rate_limits_answer_azures_429() -> None:
+    config = ServerConfig(api_key=KEY, rate_limits=RateLimits(rpm=1))
+    async with MockServer(config) as server, azure_client(server) as client:
+        await client.embeddings.create(model="my-embeddings", input="x", encoding_format="float")
+        with pytest.raises(openai.RateLimitError) as limited:
+            await client.embeddings.create(model="my-embeddings", input="x", encoding_format="float")
+    headers = limited.value.response.headers
+    assert int(headers["retry-after-ms"]) > 0
+    assert int(headers["retry-after"]) >= 1
+    assert headers["x-ratelimit-remaining-requests"] == "0"
+    assert "x-ratelimit-remaining-tokens" in headers
+    assert limited.value.code == "429"
+    assert "Embeddings_Create Operation under Azure OpenAI API version 2024-10-21" in limited.value.message
