@@ -21,12 +21,16 @@ from ..wire.replies import JSONReply, Reply, StreamReply
 from ..wire.sse import SSEEvent
 from .routing import AzureTarget
 
-__all__ = ["SAFE_CONTENT", "azure_reply"]
+__all__ = ["FILTER_CATEGORIES", "azure_reply", "safe_content"]
 
-#: every category judged safe, not filtered
-SAFE_CONTENT: dict[str, Any] = {
-    category: {"filtered": False, "severity": "safe"} for category in ("hate", "self_harm", "sexual", "violence")
-}
+#: the categories of Azure's default content filter
+FILTER_CATEGORIES = ("hate", "self_harm", "sexual", "violence")
+
+
+def safe_content() -> dict[str, Any]:
+    """A ``content_filter_results`` object with every category judged safe, not filtered (a fresh value)."""
+    return {category: {"filtered": False, "severity": "safe"} for category in FILTER_CATEGORIES}
+
 
 _OPERATIONS = {
     "/v1/chat/completions": "ChatCompletions_Create",
@@ -50,11 +54,11 @@ def azure_reply(target: AzureTarget, path: str, reply: Reply) -> Reply:
 
 
 def _prompt_filter_results(count: int) -> list[dict[str, Any]]:
-    return [{"prompt_index": index, "content_filter_results": SAFE_CONTENT} for index in range(count)]
+    return [{"prompt_index": index, "content_filter_results": safe_content()} for index in range(count)]
 
 
 def _filtered_body(body: dict[str, Any]) -> dict[str, Any]:
-    choices = [{**choice, "content_filter_results": SAFE_CONTENT} for choice in body.get("choices", [])]
+    choices = [{**choice, "content_filter_results": safe_content()} for choice in body.get("choices", [])]
     return {**body, "prompt_filter_results": _prompt_filter_results(1), "choices": choices}
 
 
@@ -80,7 +84,7 @@ def _choice_filter(choice: dict[str, Any]) -> dict[str, Any]:
     """Results for a chunk that carries generated text; ``{}`` for the role and finish chunks."""
     delta = choice.get("delta")
     text = delta.get("content") if isinstance(delta, dict) else choice.get("text")
-    return SAFE_CONTENT if text else {}
+    return safe_content() if text else {}
 
 
 def _rate_limited(target: AzureTarget, path: str, reply: JSONReply) -> JSONReply:

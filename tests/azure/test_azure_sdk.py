@@ -9,8 +9,10 @@ import openai
 import pytest
 
 from mockserver import MockServer, ServerConfig
-from mockserver.azure.replies import SAFE_CONTENT
+from mockserver.azure.replies import safe_content
 from mockserver.faults.rate_limits import RateLimits
+
+SAFE_CONTENT = safe_content()
 
 KEY = "azure-key-0123456789abcdef"
 VERSION = "2024-10-21"
