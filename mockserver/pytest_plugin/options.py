@@ -177,7 +177,10 @@ def _switch(config: pytest.Config, switch: _Setting, *, early: bool) -> bool:
     """The flag when given, else the ini value."""
     if _given(config, switch.ini, early=early):
         return True
-    return bool(config.getini(switch.ini))
+    try:
+        return bool(config.getini(switch.ini))
+    except ValueError:
+        raise pytest.UsageError(f"{switch.ini} (ini): expected true or false") from None
 
 
 def _given(config: pytest.Config, dest: str, *, early: bool) -> object:
