@@ -115,12 +115,7 @@ def _advice(environment: SessionEnvironment) -> str:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", MARKER_HELP)
-    settings = config.stash[_SETTINGS] = read_settings(config)
-    environment = config.stash.get(_ENVIRONMENT, None)
-    if environment is not None and environment.api_key != settings.client_api_key:
-        # the key came from a config file, read only now: clients built from here on get it
-        environment.api_key = settings.client_api_key
-        os.environ.update(environment.variables())
+    config.stash[_SETTINGS] = read_settings(config)
 
 
 @pytest.hookimpl(wrapper=True)
