@@ -22,6 +22,14 @@ def live_server() -> Iterator[MockServer]:
 
 @pytest.fixture
 def server(live_server: MockServer) -> MockServer:
-    """The session's server, with its stored state reset before the test."""
+    """The session's server, back to its own config, with its stored state reset before the test."""
+    live_server.state.config = live_server.config
     live_server.state.reset()
     return live_server
+
+
+@pytest.fixture
+def strict_models(server: MockServer) -> MockServer:
+    """``server`` with ``strict_models`` on for this test: model ids it was not configured with get a 404."""
+    server.state.config = server.config.with_changes(strict_models=True)
+    return server

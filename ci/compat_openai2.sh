@@ -14,5 +14,5 @@ py="$venv/bin/python"
 "$py" -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 # replaces openai 3.x; pip notes that our dev extra asks for 3.x, which is the point of this job
 "$py" -m pip install --quiet --disable-pip-version-check 'openai[aiohttp]>=2.50,<3' 2>&1 | grep -v 'dependency conflicts\|requires openai' || true
-"$py" -c 'import openai; print("== pytest tests/mockserver contract_tests with openai", openai.__version__)'
-"$py" -m pytest -n 2 tests/mockserver contract_tests "$@"
+"$py" -c 'import openai; print("== pytest tests/mockserver tests/azure tests/downstream contract_tests with openai", openai.__version__)'
+"$py" -m pytest -n 2 tests/mockserver tests/azure tests/downstream contract_tests "$@"

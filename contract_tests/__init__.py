@@ -20,11 +20,22 @@ properties. Cancellation is checked for a bare ``async for`` (cancelled while re
 
 from __future__ import annotations
 
-from ._properties import PROPERTIES, property_named
-from ._property import ContractViolation, Env, GivenProperty, MachineProperty, Property
-from ._report import format_report, report_failed
-from ._runner import PropertyResult, contract_env, run_property, run_suite
-from ._targets import BUILTIN_TARGETS, ErrorClasses, Target, TargetError, load_target, resolve_targets
+#: what brings the suite's own requirements (the suite ships in the wheel; hypothesis and pytest do not)
+_CONTRACT_EXTRA = "pip install 'openai-async-harness[contract]'"
+
+try:
+    import hypothesis  # noqa: F401
+    import pytest  # noqa: F401
+except ModuleNotFoundError as _missing:
+    raise ModuleNotFoundError(
+        f"contract_tests needs {_missing.name}, which is not installed: {_CONTRACT_EXTRA}", name=_missing.name
+    ) from None
+
+from ._properties import PROPERTIES, property_named  # noqa: E402
+from ._property import ContractViolation, Env, GivenProperty, MachineProperty, Property  # noqa: E402
+from ._report import format_report, report_failed  # noqa: E402
+from ._runner import PropertyResult, contract_env, run_property, run_suite  # noqa: E402
+from ._targets import BUILTIN_TARGETS, ErrorClasses, Target, TargetError, load_target, resolve_targets  # noqa: E402
 
 __all__ = [
     "BUILTIN_TARGETS",

@@ -70,6 +70,7 @@ async def _server_error(request: Request, exc: Exception) -> Response:
 
 def create_app(config: ServerConfig | None = None) -> MockApp:
     """The fake OpenAI API as an ASGI app; serve it with uvicorn or mount it in-process."""
+    from .azure.routing import AzureMiddleware
     from .http.middleware import AuthMiddleware, OpenAIHeadersMiddleware
 
     config = config if config is not None else default_config()
@@ -80,7 +81,7 @@ def create_app(config: ServerConfig | None = None) -> MockApp:
             Route("/health", _health, methods=["GET"]),
             *(control_routes(config.control_token) if config.control_api else []),
         ],
-        middleware=[Middleware(OpenAIHeadersMiddleware), Middleware(AuthMiddleware)],
+        middleware=[Middleware(OpenAIHeadersMiddleware), Middleware(AzureMiddleware), Middleware(AuthMiddleware)],
         exception_handlers={HTTPException: _http_error, Exception: _server_error},
     )
     app.state.mock = ServerState(config, prepopulate=prepopulate)

@@ -49,7 +49,17 @@ def _parser() -> argparse.ArgumentParser:
     faults.add_argument("--rpm", type=int, help="requests per minute before a 429")
     faults.add_argument("--tpm", type=int, help="tokens per minute before a 429")
     faults.add_argument("--journal-size", type=int, metavar="N", help="requests the journal keeps (default 10000)")
+    _add_model_flags(serve)
     return parser
+
+
+def _add_model_flags(serve: argparse.ArgumentParser) -> None:
+    models = serve.add_argument_group("models")
+    models.add_argument(
+        "--strict-models",
+        action="store_true",
+        help="serve only the configured models: any other id gets OpenAI's 404 model_not_found (default: any id)",
+    )
 
 
 def _positive(text: str) -> int:
@@ -114,12 +124,17 @@ def _apply_flags(config: ServerConfig, args: argparse.Namespace) -> ServerConfig
         rpm = args.rpm if args.rpm is not None else base_limits.rpm
         tpm = args.tpm if args.tpm is not None else base_limits.tpm
         changes["rate_limits"] = {"rpm": rpm, "tpm": tpm}
+    changes.update(_model_changes(args))
     if not changes:
         return config
     try:
         return ServerConfig.model_validate({**config.model_dump(), **changes})
     except ValidationError as exc:
         raise ConfigError(format_validation_error("command line", exc)) from None
+
+
+def _model_changes(args: argparse.Namespace) -> dict[str, object]:
+    return {"strict_models": True} if args.strict_models else {}
 
 
 def build_config(args: argparse.Namespace) -> ServerConfig:

@@ -95,6 +95,9 @@ class ServerConfig(_Frozen):
     control_api: bool = True
     #: when set, control API requests must send it in the ``X-Mock-Control-Token`` header
     control_token: str | None = Field(default=None, min_length=1)
+    #: ``False`` (the default): every model id is served; ``True``: ids not in ``models`` get OpenAI's 404
+    #: ``model_not_found`` (an Azure deployment: ``DeploymentNotFound``)
+    strict_models: bool = False
 
     def with_changes(self, **changes: Any) -> ServerConfig:
         """A copy with ``changes`` applied and validated."""

@@ -10,8 +10,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..state.server_state import ServerState
-from ..wire.errors import APIErrorResponse, invalid_type, invalid_value
+from ..wire.errors import invalid_type, invalid_value
 from ..wire.fields import optional_bool, optional_object, required_str
+from .models import check_model_served
 
 __all__ = [
     "CONTENT_NEUTRAL_FIELDS",
@@ -35,14 +36,9 @@ REASONING_EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh", "max")
 
 
 def known_model(body: Mapping[str, Any], state: ServerState) -> str:
+    """The request's model, when it is served (see :func:`.models.check_model_served`)."""
     model = required_str(body, "model")
-    if model not in state.config.models:
-        raise APIErrorResponse(
-            404,
-            f"The model `{model}` does not exist or you do not have access to it.",
-            param="model",
-            code="model_not_found",
-        )
+    check_model_served(state.config, model, quote="`")
     return model
 
 

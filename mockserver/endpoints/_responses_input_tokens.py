@@ -35,7 +35,7 @@ async def count_input_tokens(call: Call) -> JSONReply:
     as_create.setdefault("input", [])
     if body.get("model") is None and state.config.models:
         as_create["model"] = state.config.models[0]
-    request = parse_request(as_create, state.config.models)
+    request = parse_request(as_create, state.config)
     earlier = earlier_turns(state, request.previous_response_id)
     items = normalise_input(request.input, id_maker(state))
     tokens = transcript_tokens([*earlier, *items], request.instructions)

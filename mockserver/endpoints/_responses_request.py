@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, replace
 from typing import Any
 
+from ..config.settings import ServerConfig
 from ..wire.errors import APIErrorResponse, invalid_type, invalid_value
 from ..wire.fields import (
     optional_bool,
@@ -27,6 +28,7 @@ from ..wire.fields import (
 )
 from ..wire.metadata import parse_metadata
 from ._generation_fields import REASONING_EFFORTS, SERVICE_TIERS
+from .models import check_model_served
 
 __all__ = ["REASONING_MODEL_PREFIXES", "ResponsesRequest", "is_reasoning_model", "parse_request"]
 
@@ -99,7 +101,7 @@ class ResponsesRequest:
         return self.tool_choice
 
 
-def parse_request(body: dict[str, Any], models: tuple[str, ...]) -> ResponsesRequest:
+def parse_request(body: dict[str, Any], config: ServerConfig) -> ResponsesRequest:
     for name in body:
         if name not in KNOWN_PARAMETERS:
             raise APIErrorResponse(400, f"Unknown parameter: '{name}'.", param=name, code="unknown_parameter")
@@ -133,13 +135,7 @@ def parse_request(body: dict[str, Any], models: tuple[str, ...]) -> ResponsesReq
         key=_key(body),
     )
     optional_object(body, "stream_options")
-    if model not in models:
-        raise APIErrorResponse(
-            404,
-            f"The model '{model}' does not exist or you do not have access to it.",
-            param="model",
-            code="model_not_found",
-        )
+    check_model_served(config, model)
     return _with_tool_choice(request, body.get("tool_choice"))
 
 

@@ -1,7 +1,7 @@
 """``POST /v1/embeddings``: deterministic unit vectors for text or token-id inputs.
 
 Accepts ``input`` as a string, a list of strings, a list of token ids, or a list of token-id lists (at most 2048
-items, none empty, each within the model's 8192-token context), ``model`` (one of the configured models),
+items, none empty, each within the model's 8192-token context), ``model`` (any id, unless ``strict_models``),
 ``encoding_format`` (``float`` or ``base64``) and ``dimensions`` (1 up to the model's native size; OpenAI's
 text-embedding-ada-002 does not take it). Bad input is answered with OpenAI's 400/404 error shapes.
 """
@@ -20,6 +20,7 @@ from ..wire.errors import APIErrorResponse, invalid_type, invalid_value
 from ..wire.fields import optional_choice, optional_int, optional_str, required, required_str
 from ..wire.replies import JSONReply
 from ._embedding_vectors import encode_base64, native_dimensions, unit_vector
+from .models import check_model_served
 
 __all__ = ["create_embeddings", "routes"]
 
@@ -45,13 +46,7 @@ async def create_embeddings(call: Call) -> JSONReply:
     inputs = _parse_inputs(required(body, "input"))
     encoding = optional_choice(body, "encoding_format", ("float", "base64")) or "float"
     optional_str(body, "user")
-    if model not in call.state.config.models:
-        raise APIErrorResponse(
-            404,
-            f"The model '{model}' does not exist or you do not have access to it.",
-            param="model",
-            code="model_not_found",
-        )
+    check_model_served(call.state.config, model)
     dimensions = _parse_dimensions(body, model)
     _check_lengths(inputs)
     data = []

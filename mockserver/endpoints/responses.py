@@ -33,7 +33,7 @@ __all__ = ["create_response", "delete_response", "list_input_items", "retrieve_r
 
 async def create_response(call: Call) -> JSONReply | StreamReply:
     state = call.state
-    request = parse_request(call.json_object(), state.config.models)
+    request = parse_request(call.json_object(), state.config)
     new_id = id_maker(state)
     earlier = earlier_turns(state, request.previous_response_id)
     response_id = new_id("resp_")

@@ -28,9 +28,13 @@ class RequestFacts:
     headers: Mapping[str, str]
     #: the parsed JSON body, or ``None``
     body: Any
+    #: an Azure deployment named in the URL: the request's model (whatever the body says)
+    deployment: str | None = None
 
     @property
     def model(self) -> str | None:
+        if self.deployment is not None:
+            return self.deployment
         value = self.body.get("model") if isinstance(self.body, dict) else None
         return value if isinstance(value, str) else None
 

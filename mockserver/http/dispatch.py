@@ -23,6 +23,8 @@ import anyio
 from starlette.requests import Request
 from starlette.types import Message, Receive, Scope, Send
 
+from ..azure.replies import azure_reply
+from ..azure.routing import azure_target
 from ..faults.answers import SERVER_ERROR_MESSAGE
 from ..faults.engine import RequestFacts, Selection
 from ..faults.header import FAULT_HEADER, parse_fault_header
@@ -110,7 +112,9 @@ class Endpoint:
         except APIErrorResponse as exc:
             await deliver(JSONReply(exc.body(), exc.status, exc.headers), wire)
             return
-        facts = RequestFacts(record.method, record.path, record.headers, _lenient_json(raw))
+        azure = azure_target(wire.scope)
+        deployment = azure.deployment if azure is not None else None
+        facts = RequestFacts(record.method, record.path, record.headers, _lenient_json(raw), deployment)
         with journal.lock:
             record.body = facts.body
             record.stream = facts.stream
@@ -128,6 +132,8 @@ class Endpoint:
                 await perform_connection_fault(action, wire)
             return
         reply = await self._reply(wire, raw, receive, state, facts, action)
+        if azure is not None:
+            reply = azure_reply(azure, record.path, reply)
         if action is None and state.config.latency is None:
             shaping = _AS_IS  # what shaping_for gives then, without making it (nor drawing from the RNG)
         else:

@@ -7,6 +7,7 @@ import time
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ..azure.routing import azure_target
 from ..state.server_state import ServerState
 from ..wire.errors import error_body
 from ..wire.json_codec import dumps
@@ -40,7 +41,7 @@ class OpenAIHeadersMiddleware:
         request_id = state.ids.request_id()
         scope.setdefault("state", {})["request_id"] = request_id
         started = time.perf_counter()
-        api = scope["path"].startswith("/v1")
+        api = scope["path"].startswith(("/v1", "/openai/"))
         request_id_header = (b"x-request-id", request_id.encode())
 
         async def send_with_headers(message: Message) -> None:
@@ -74,8 +75,8 @@ class AuthMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith("/v1"):
-            await self.app(scope, receive, send)
+        if scope["type"] != "http" or not scope["path"].startswith("/v1") or azure_target(scope) is not None:
+            await self.app(scope, receive, send)  # Azure requests were checked Azure's way (api-key or a token)
             return
         state: ServerState = scope["app"].state.mock
         problem = _auth_problem(_authorization(scope), state.config.api_key)

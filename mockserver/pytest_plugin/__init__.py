@@ -14,11 +14,19 @@ Rules, the journal and stored objects are reset before every test that uses one 
 ``@pytest.mark.mock_openai(rules=..., latency=..., seed=..., replies=...)`` marker is applied. Settings:
 ``--mock-openai-seed`` / ``mock_openai_seed`` and friends (``pytest --help``); the command line wins.
 
-The plugin costs nothing in a test run that does not use it: the server starts when a fixture first asks.
+Nothing leaves (unless ``--mock-openai-allow-network``): before any conftest or test module is imported, each
+process that runs tests points ``OPENAI_BASE_URL``, ``OPENAI_API_KEY``, ``AZURE_OPENAI_ENDPOINT``,
+``AZURE_OPENAI_API_KEY`` and ``OPENAI_API_VERSION`` at a port reserved for the fake
+(:mod:`.session_environment`), and the :mod:`.network_guard` fails any lookup of an OpenAI or Azure OpenAI host
+at once, naming the test.
+
+The plugin costs little in a test run that does not use it: a reserved port; the server starts when a fixture
+first asks.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
@@ -34,7 +42,10 @@ from ..inprocess import (
 from ..server import MockServer
 from .handle import InProcessMockOpenAI, MockOpenAI
 from .marker import MARKER_HELP, MARKER_NAME, MarkerError, MarkerSettings, read_marker
+from .network_guard import NetworkGuard, RealNetworkCallBlocked, blocked_hosts
 from .options import PluginSettings, add_options, read_settings
+from .respx_usage import RespxUsageError, refuse_httpx2
+from .session_environment import SessionEnvironment
 
 if TYPE_CHECKING:
     import respx
@@ -42,6 +53,8 @@ if TYPE_CHECKING:
 __all__ = [
     "InProcessMockOpenAI",
     "MockOpenAI",
+    "RealNetworkCallBlocked",
+    "RespxUsageError",
     "inprocess_httpx2_client",
     "inprocess_httpx_client",
     "inprocess_openai_client",
@@ -57,6 +70,8 @@ __all__ = [
 MockOpenAI.__module__ = InProcessMockOpenAI.__module__ = __name__
 
 _SETTINGS = pytest.StashKey[PluginSettings]()
+_ENVIRONMENT = pytest.StashKey[SessionEnvironment]()
+_GUARD = pytest.StashKey[NetworkGuard]()
 #: the fixture every other one builds on; its presence in a test's closure means "reset before this test"
 _INSTANCE = "_mock_openai_instance"
 
@@ -65,19 +80,79 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     add_options(parser)
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
+    """Point the clients at the fake and guard the network before the first conftest is imported."""
+    if _is_xdist_controller(early_config):
+        return  # its workers run the tests, each with its own environment and guard
+    try:
+        settings = read_settings(early_config, early=True)
+    except pytest.UsageError:
+        return  # pytest_configure reports it
+    if settings.allow_network:
+        return
+    environment = SessionEnvironment(api_key=settings.client_api_key)
+    real = blocked_hosts(os.environ.get("OPENAI_BASE_URL"), os.environ.get("AZURE_OPENAI_ENDPOINT"))
+    guard = NetworkGuard(extra=real, advice=lambda: _advice(environment))
+    guard.install()
+    early_config.add_cleanup(guard.uninstall)
+    environment.apply()
+    early_config.add_cleanup(environment.restore)
+    early_config.stash[_ENVIRONMENT], early_config.stash[_GUARD] = environment, guard
+
+
+def _is_xdist_controller(config: pytest.Config) -> bool:
+    """``-n N`` in a process that is not one of xdist's workers (they see ``-n`` too, and xdist names them in
+    ``PYTEST_XDIST_WORKER`` before their pytest starts): it hands the tests to workers and runs none."""
+    given = bool(getattr(config.known_args_namespace, "numprocesses", None))
+    return given and "PYTEST_XDIST_WORKER" not in os.environ
+
+
+def _advice(environment: SessionEnvironment) -> str:
+    return (
+        "Point that client at the fake: build it without base_url / azure_endpoint (OPENAI_BASE_URL is "
+        f"{environment.root_url}/v1 and AZURE_OPENAI_ENDPOINT {environment.root_url} for this session), or pass "
+        "base_url=mock_openai.base_url from the mock_openai fixture."
+    )
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", MARKER_HELP)
     config.stash[_SETTINGS] = read_settings(config)
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item) -> Iterator[None]:
+    """The guard names the running test."""
+    guard = item.config.stash.get(_GUARD, None)
+    if guard is None:
+        return (yield)
+    guard.current_test = item.nodeid
+    try:
+        return (yield)
+    finally:
+        guard.current_test = None
+
+
 def pytest_report_header(config: pytest.Config) -> list[str]:
-    return [config.stash[_SETTINGS].describe()]
+    lines = [config.stash[_SETTINGS].describe()]
+    environment = config.stash.get(_ENVIRONMENT, None)
+    if environment is not None:
+        lines.append(
+            f"mock_openai: network guard on (OpenAI and Azure OpenAI hosts); OPENAI_BASE_URL and "
+            f"AZURE_OPENAI_ENDPOINT point at {environment.root_url} for the session"
+        )
+    elif config.stash[_SETTINGS].allow_network:
+        lines.append("mock_openai: network allowed (--mock-openai-allow-network): no guard, no session environment")
+    return lines
 
 
 @pytest.fixture(scope="session")
 def _mock_openai_instance(pytestconfig: pytest.Config) -> Iterator[MockServer]:
     """The session's fake, built but not started (in-process use needs no socket); stopped at the end."""
-    server = MockServer(pytestconfig.stash[_SETTINGS].config)
+    environment = pytestconfig.stash.get(_ENVIRONMENT, None)
+    port = environment.port if environment is not None else 0
+    server = MockServer(pytestconfig.stash[_SETTINGS].config, port=port)
     try:
         yield server
     finally:
@@ -85,8 +160,12 @@ def _mock_openai_instance(pytestconfig: pytest.Config) -> Iterator[MockServer]:
 
 
 @pytest.fixture(scope="session")
-def mock_openai_server(_mock_openai_instance: MockServer) -> MockServer:
-    """The session's fake OpenAI server, running on 127.0.0.1 and a free port (one per xdist worker)."""
+def mock_openai_server(_mock_openai_instance: MockServer, pytestconfig: pytest.Config) -> MockServer:
+    """The session's fake OpenAI server, running on 127.0.0.1 (one per xdist worker): on the port the session's
+    environment points at, else a free one."""
+    environment = pytestconfig.stash.get(_ENVIRONMENT, None)
+    if environment is not None:
+        environment.release_port()
     return _mock_openai_instance.start()
 
 
@@ -155,11 +234,14 @@ def mock_openai_respx(
 
     For httpx-based clients (openai 1.x / 2.x, our ``client`` on httpx) that keep their default base URL; the
     environment gets ``OPENAI_API_KEY`` and loses ``OPENAI_BASE_URL`` (unless the test also uses ``mock_openai``).
+    respx cannot see httpx2 (openai 3.x): a request an httpx2 client sends to a host other than loopback during
+    the test fails with a usage error saying what to use instead.
     """
     try:
         import respx
     except ModuleNotFoundError:
         pytest.fail("the mock_openai_respx fixture needs respx: pip install respx", pytrace=False)
+    refuse_httpx2(monkeypatch)
 
     if "mock_openai" not in request.fixturenames:  # else the socket server's environment stays
         monkeypatch.delenv("OPENAI_BASE_URL", raising=False)

@@ -58,6 +58,8 @@ class PluginSettings:
     config_path: Path | None = None
     #: the scenario file applied over it, if any
     scenario_path: Path | None = None
+    #: ``--mock-openai-allow-network``: no network guard, no session-wide environment
+    allow_network: bool = False
 
     @property
     def client_api_key(self) -> str:
@@ -82,11 +84,15 @@ def add_options(parser: pytest.Parser) -> None:
     for setting in _SETTINGS:
         group.addoption(setting.option, dest=setting.ini, default=None, metavar=setting.metavar, help=setting.help)
         parser.addini(setting.ini, f"{setting.help} [{setting.option}]", default="")
+    _add_switches(parser)
 
 
-def read_settings(config: pytest.Config) -> PluginSettings:
-    """The settings, command line over ini; raises ``pytest.UsageError`` naming a bad value."""
-    raw = {setting.name: _raw_value(config, setting) for setting in _SETTINGS}
+def read_settings(config: pytest.Config, *, early: bool = False) -> PluginSettings:
+    """The settings, command line over ini; raises ``pytest.UsageError`` naming a bad value.
+
+    ``early``: read before pytest has finished parsing (``pytest_load_initial_conftests``), from its first pass
+    over the command line."""
+    raw = {setting.name: _raw_value(config, setting, early=early) for setting in _SETTINGS}
     overrides = {
         "seed": _convert(raw["seed"], int, "an integer"),
         "api_key": _convert(raw["api_key"], _non_empty, "a non-empty key"),
@@ -100,14 +106,16 @@ def read_settings(config: pytest.Config) -> PluginSettings:
         if scenario is not None:
             base = apply_scenario(base, load_scenario(scenario))
         server_config = base.with_changes(**{name: value for name, value in overrides.items() if value is not None})
+        if _switch(config, _STRICT_MODELS, early=early):
+            server_config = server_config.with_changes(strict_models=True)
     except ConfigError as exc:
         raise pytest.UsageError(f"mock_openai: {exc}") from None
-    return PluginSettings(server_config, path, scenario)
+    return PluginSettings(server_config, path, scenario, allow_network=_switch(config, _ALLOW_NETWORK, early=early))
 
 
-def _raw_value(config: pytest.Config, setting: _Setting) -> tuple[str, str] | None:
+def _raw_value(config: pytest.Config, setting: _Setting, *, early: bool = False) -> tuple[str, str] | None:
     """``(where it came from, value)``; the command line wins over the ini file."""
-    given = config.getoption(setting.ini)
+    given = _given(config, setting.ini, early=early)
     if given is not None:
         return setting.option, str(given)
     value = config.getini(setting.ini)
@@ -143,3 +151,40 @@ def _mode(value: str) -> str:
     if value not in ("generate", "echo"):
         raise ValueError(value)
     return value
+
+
+# -- switches: on/off settings (a flag, or an ini boolean) --------------------------------------------------------
+
+_ALLOW_NETWORK = _Setting(
+    "allow_network",
+    "let this suite reach the network: no network guard, and OPENAI_BASE_URL & co. are set only by the fixtures",
+    "",
+)
+_STRICT_MODELS = _Setting(
+    "strict_models", "serve only the configured models; any other id gets OpenAI's 404 model_not_found", ""
+)
+_SWITCHES = (_ALLOW_NETWORK, _STRICT_MODELS)
+
+
+def _add_switches(parser: pytest.Parser) -> None:
+    group = parser.getgroup("mock_openai")
+    for switch in _SWITCHES:
+        group.addoption(switch.option, dest=switch.ini, action="store_true", default=None, help=switch.help)
+        parser.addini(switch.ini, f"{switch.help} [{switch.option}]", type="bool", default=False)
+
+
+def _switch(config: pytest.Config, switch: _Setting, *, early: bool) -> bool:
+    """The flag when given, else the ini value."""
+    if _given(config, switch.ini, early=early):
+        return True
+    try:
+        return bool(config.getini(switch.ini))
+    except ValueError:
+        raise pytest.UsageError(f"{switch.ini} (ini): expected true or false") from None
+
+
+def _given(config: pytest.Config, dest: str, *, early: bool) -> object:
+    """A command-line value; ``early``: from pytest's first pass over the command line."""
+    if early:
+        return getattr(config.known_args_namespace, dest, None)
+    return config.getoption(dest)

@@ -77,10 +77,8 @@ def test_load_generator_counts_responses_and_stream_events(server: MockServer) -
 
 
 def test_load_generator_counts_refusals_as_errors(server: MockServer) -> None:
-    unknown_model = {**CHAT, "model": "no-such-model"}
-    result = measure(
-        LoadJob("127.0.0.1", server.port, build_request("/v1/chat/completions", unknown_model), 1, 0.2, 0.0)
-    )
+    no_messages = {**CHAT, "messages": []}
+    result = measure(LoadJob("127.0.0.1", server.port, build_request("/v1/chat/completions", no_messages), 1, 0.2, 0.0))
     assert result.requests == 0
     assert result.errors > 0
 

@@ -111,7 +111,8 @@ async def test_unexpected_body_shape_is_a_validation_error() -> None:
     assert caught.value.status_code == 200
 
 
-async def test_server_errors_have_openai_shape(server: MockServer) -> None:
+async def test_server_errors_have_openai_shape(strict_models: MockServer) -> None:
+    server = strict_models
     async with client.AsyncOpenAI(base_url=server.base_url, api_key="sk-test", max_retries=0) as api:
         with pytest.raises(NotFoundError) as caught:
             await api.models.retrieve("no-such-model")

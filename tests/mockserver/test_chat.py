@@ -266,7 +266,7 @@ async def test_the_reply_carries_its_token_cost(server: MockServer) -> None:
 # --- errors -------------------------------------------------------------------------------------------------
 
 
-async def test_an_unknown_model_is_404_model_not_found(client: openai.AsyncOpenAI) -> None:
+async def test_an_unknown_model_is_404_model_not_found(strict_models: MockServer, client: openai.AsyncOpenAI) -> None:
     with pytest.raises(openai.NotFoundError) as caught:
         await client.chat.completions.create(model="gpt-nope", messages=MESSAGES)  # type: ignore[arg-type]
     assert caught.value.code == "model_not_found"

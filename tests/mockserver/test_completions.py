@@ -136,7 +136,7 @@ def test_bad_requests_are_400(server: MockServer, body: Any, param: str, code: s
     assert (error["param"], error["code"], error["type"]) == (param, code, "invalid_request_error")
 
 
-async def test_an_unknown_model_is_404(client: openai.AsyncOpenAI) -> None:
+async def test_an_unknown_model_is_404(strict_models: MockServer, client: openai.AsyncOpenAI) -> None:
     with pytest.raises(openai.NotFoundError) as caught:
         await client.completions.create(model="davinci-999", prompt="x")
     assert caught.value.code == "model_not_found"

@@ -158,7 +158,7 @@ def test_any_texts_embed_to_unit_vectors_in_both_encodings(
     ],
 )
 def test_bad_requests_get_openai_errors(
-    http: httpx.Client, body: dict[str, Any], status: int, param: str, code: str | None
+    strict_models: MockServer, http: httpx.Client, body: dict[str, Any], status: int, param: str, code: str | None
 ) -> None:
     response = post(http, body)
     assert response.status_code == status
@@ -169,7 +169,7 @@ def test_bad_requests_get_openai_errors(
     assert error["message"]
 
 
-async def test_sdk_raises_typed_errors(sdk: openai.AsyncOpenAI) -> None:
+async def test_sdk_raises_typed_errors(strict_models: MockServer, sdk: openai.AsyncOpenAI) -> None:
     with pytest.raises(openai.NotFoundError) as not_found:
         await sdk.embeddings.create(model="no-such-model", input="x")
     assert not_found.value.code == "model_not_found"

@@ -27,7 +27,7 @@ LIMIT_HEADERS = {
 
 @pytest.fixture
 def limited() -> Iterator[MockServer]:
-    with MockServer(ServerConfig(rate_limits=RateLimits(rpm=3, tpm=60_000))) as server:
+    with MockServer(ServerConfig(rate_limits=RateLimits(rpm=3, tpm=60_000), strict_models=True)) as server:
         yield server
 
 

@@ -430,7 +430,7 @@ def test_input_items_validate_as_sdk_items(http: httpx.Client) -> None:
     ],
 )
 def test_bad_requests_get_openai_errors(
-    http: httpx.Client, body: dict[str, Any], status: int, param: str, code: str | None
+    strict_models: MockServer, http: httpx.Client, body: dict[str, Any], status: int, param: str, code: str | None
 ) -> None:
     response = http.post("/responses", json=body)
     assert response.status_code == status, response.text

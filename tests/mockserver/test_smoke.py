@@ -36,7 +36,8 @@ def test_missing_key_is_401(server: MockServer) -> None:
     assert response.json()["error"]["type"] == "invalid_request_error"
 
 
-async def test_official_sdk_lists_and_retrieves_models(server: MockServer) -> None:
+async def test_official_sdk_lists_and_retrieves_models(strict_models: MockServer) -> None:
+    server = strict_models
     async with openai.AsyncOpenAI(
         base_url=server.base_url, api_key="sk-test", _strict_response_validation=True
     ) as client:

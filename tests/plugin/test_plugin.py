@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
+
+from mockserver.pytest_plugin.session_environment import FAKE_VARIABLES
+
+ENVIRONMENT = (*FAKE_VARIABLES, "AZURE_OPENAI_AD_TOKEN")
 
 FIXTURES_MODULE = """
 import os
@@ -46,8 +52,8 @@ async def test_sdk_with_no_arguments_reaches_the_fake(mock_openai, mock_openai_b
     SEEN["url"] = mock_openai_base_url
 
 
-def test_environment_is_restored_and_journal_reset(mock_openai_server):
-    assert os.environ.get("OPENAI_BASE_URL") != SEEN["url"]
+def test_environment_points_at_the_fake_all_session_and_journal_reset(mock_openai_server):
+    assert os.environ["OPENAI_BASE_URL"] == SEEN["url"]  # set before any module was imported, kept all session
     assert mock_openai_server.base_url == SEEN["url"]  # one server for the session
     assert mock_openai_server.state.journal.entries() == []
 
@@ -55,7 +61,7 @@ def test_environment_is_restored_and_journal_reset(mock_openai_server):
 def test_base_url_fixture_alone(mock_openai_base_url):
     response = httpx.get(mock_openai_base_url + "/models", headers={"Authorization": "Bearer sk-x"})
     assert response.status_code == 200
-    assert "OPENAI_BASE_URL" not in os.environ or os.environ["OPENAI_BASE_URL"] != mock_openai_base_url
+    assert os.environ["OPENAI_BASE_URL"] == mock_openai_base_url
 
 
 def test_journal_questions_name_what_is_missing(mock_openai):
@@ -70,8 +76,10 @@ def test_journal_questions_name_what_is_missing(mock_openai):
 
 def test_fixtures_point_clients_at_one_reset_server(inner: pytest.Pytester) -> None:
     inner.makepyfile(test_downstream=FIXTURES_MODULE)
+    before = {name: os.environ.get(name) for name in ENVIRONMENT}
     result = inner.runpytest_inprocess("-p", "no:randomly")
     result.assert_outcomes(passed=6)
+    assert {name: os.environ.get(name) for name in ENVIRONMENT} == before  # the inner session put them back
 
 
 MARKER_MODULE = """

@@ -27,7 +27,7 @@ CHAT = {"model": "gpt-4o", "messages": [{"role": "user", "content": "Hello!"}]}
 
 @pytest.fixture
 def app() -> Starlette:
-    return create_app(ServerConfig(seed=3))
+    return create_app(ServerConfig(seed=3, strict_models=True))
 
 
 async def test_httpx_client_reaches_the_app(app: Starlette) -> None:

@@ -92,7 +92,7 @@ async def test_a_new_config_is_answered_afresh() -> None:
 
 async def test_a_refused_request_is_refused_every_time() -> None:
     plans = ChatPlans()
-    state = ServerState(ServerConfig())
+    state = ServerState(ServerConfig(strict_models=True))
     for _ in range(2):
         with pytest.raises(APIErrorResponse) as refused:
             await _answer(state, {**BODY, "model": "no-such-model"}, plans)
