@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from ..faults.latency import LatencyProfile
 from ..faults.rate_limits import RateLimits
 from ..faults.rules import Rule
+from ..recording.settings import RecordingSettings
 
 __all__ = [
     "CannedReply",
@@ -95,6 +96,8 @@ class ServerConfig(_Frozen):
     control_api: bool = True
     #: when set, control API requests must send it in the ``X-Mock-Control-Token`` header
     control_token: str | None = Field(default=None, min_length=1)
+    #: answer from recorded cassettes and/or an upstream, recording what it answers (see docs/record-replay.md)
+    recording: RecordingSettings | None = None
 
     def with_changes(self, **changes: Any) -> ServerConfig:
         """A copy with ``changes`` applied and validated."""
