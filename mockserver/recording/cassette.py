@@ -22,6 +22,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from ..wire.json_codec import JSONDecodeError, dumps, loads
+
 __all__ = [
     "REDACTED",
     "Cassette",
@@ -71,8 +73,6 @@ class _Body(_Model):
         return [("json", self.json_body), ("text", self.text), ("base64", self.base64_body)]
 
     def body_bytes(self) -> bytes:
-        from ..wire.json_codec import dumps
-
         if self.json_body is not None:
             return dumps(self.json_body)
         if self.text is not None:
@@ -87,8 +87,6 @@ class _Body(_Model):
 
 def body_fields(raw: bytes, content_type: str) -> dict[str, Any]:
     """The ``json`` / ``text`` / ``base64`` field for a body as received."""
-    from ..wire.json_codec import JSONDecodeError, loads
-
     if not raw:
         return {}
     if "json" in content_type:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 __all__ = ["RecordingSettings", "Upstream"]
 
@@ -66,6 +66,13 @@ class RecordingSettings(_Frozen):
     redact_headers: tuple[str, ...] = ()
     #: JSON body paths (dotted) whose values are never written; they do not count when matching either
     redact_body_paths: tuple[str, ...] = ()
+
+    @model_validator(mode="after")
+    def _upstream_when_needed(self) -> RecordingSettings:
+        if self.upstream is None and (self.unmatched == "upstream" or self.record_to is not None):
+            needs = "unmatched: upstream" if self.unmatched == "upstream" else "record_to"
+            raise ValueError(f"{needs} needs an upstream to forward requests to")
+        return self
 
     @property
     def redacted_headers(self) -> frozenset[str]:
