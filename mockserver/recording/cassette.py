@@ -40,6 +40,9 @@ __all__ = [
 #: what a secret is written as
 REDACTED = "<redacted>"
 CASSETTE_SUFFIXES = (".yaml", ".yml", ".json")
+#: libyaml's loader and dumper when PyYAML was built with it (several times faster), else the Python ones
+_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_BaseDumper: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
 class CassetteError(ValueError):
@@ -208,8 +211,7 @@ def load_cassette(path: Path) -> Cassette:
     except UnicodeDecodeError as exc:
         raise CassetteError(f"{path}: byte {exc.start}: not UTF-8 text") from None
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
@@ -222,7 +224,7 @@ def load_cassette(path: Path) -> Cassette:
     try:
         return Cassette.model_validate(data)
     except ValidationError as exc:
-        raise CassetteError(_describe(path, node, exc)) from None
+        raise CassetteError(_describe(path, yaml.compose(text, Loader=_Loader), exc)) from None
 
 
 def _describe(path: Path, node: yaml.Node | None, exc: ValidationError) -> str:
@@ -272,11 +274,11 @@ def load_cassettes(paths: Iterable[Path]) -> list[tuple[Path, Cassette]]:
 # -- saving ------------------------------------------------------------------------------------------------------
 
 
-class _Dumper(yaml.SafeDumper):
+class _Dumper(_BaseDumper):  # type: ignore[misc]
     """Block style, keys in the order written; multi-line text as ``|`` blocks."""
 
 
-def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+def _represent_str(dumper: Any, value: str) -> yaml.ScalarNode:
     return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|" if "\n" in value else None)
 
 

@@ -88,8 +88,11 @@ async def forward(
     settings: RecordingSettings,
     ssl_context: ssl.SSLContext,
     recorder: Recorder | None,
+    started: float,
 ) -> Reply:
-    """The upstream's answer to ``request``; recorded by ``recorder`` once it has arrived in full."""
+    """The upstream's answer to ``request``; recorded by ``recorder`` once it has arrived in full. Recorded times
+    count from ``started`` (``time.perf_counter()`` when the request arrived), so they include the proxy's own part
+    and a replay reproduces what the client saw."""
     upstream = settings.upstream
     assert upstream is not None, "forward() needs an upstream"
     client = httpx.AsyncClient(timeout=upstream.timeout, verify=ssl_context, trust_env=False)
@@ -97,7 +100,6 @@ async def forward(
         request.method, upstream_url(upstream, request), headers=upstream_headers(request.headers, upstream),
         content=request.raw,
     )  # fmt: skip
-    started = time.perf_counter()
     try:
         response = await client.send(outgoing, stream=True)
     except BaseException as exc:

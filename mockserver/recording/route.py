@@ -71,7 +71,7 @@ class RecordingRoute(Route):
             miss = found
         if settings.unmatched == "upstream" and settings.upstream is not None:
             recorder = _recorder(session) if settings.record_to is not None else None
-            return await forward(incoming, settings, self.ssl_context(), recorder)
+            return await forward(incoming, settings, self.ssl_context(), recorder, started)
         if settings.unmatched == "generate":
             return await _generated(call)
         message = miss.message if miss is not None else "No recorded request matches."

@@ -1,0 +1,186 @@
+"""Record through the proxy from a loopback upstream (a second mockserver with another seed and latency), stop the
+upstream, replay: the clients get equal objects and equal stream events, at the recorded pace, and the upstream
+key is in no file written."""
+
+from __future__ import annotations
+
+import io
+import statistics
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import openai
+import pytest
+from recording_support import CliServer, files_containing, timed_events
+
+import client as our_client
+from mockserver import MockServer, ServerConfig
+from mockserver.recording import RecordingSettings, load_cassette
+
+#: the key the upstream requires and the proxy holds; it must reach no file
+UPSTREAM_KEY = "sk-upstream-0123456789-must-not-be-written"
+#: what the local clients send (the proxy accepts any key)
+DUMMY_KEY = "sk-local-dummy"
+MESSAGES: list[Any] = [{"role": "user", "content": "Say something recorded."}]
+
+
+def upstream(*extra: str) -> CliServer:
+    return CliServer("serve", "--seed", "7", "--api-key", UPSTREAM_KEY, *extra)
+
+
+def proxy(upstream_url: str, record: Path, *extra: str) -> CliServer:
+    """The proxy, with the upstream key in its own environment only."""
+    return CliServer("proxy", "--upstream", upstream_url, "--record", str(record), *extra,
+                     env={"OPENAI_API_KEY": UPSTREAM_KEY})  # fmt: skip
+
+
+def replaying(cassettes: Path, speed: float = 0.0) -> MockServer:
+    return MockServer(ServerConfig(recording=RecordingSettings(cassettes=(cassettes,), replay_speed=speed)))
+
+
+async def sdk_exchanges(sdk: openai.AsyncOpenAI) -> list[Any]:
+    """One of everything: chat and Responses (JSON and streamed), embeddings, models, legacy completions, a file
+    upload and its content, fine-tuning jobs, batches, stored completions, and their lists."""
+    got: list[Any] = [await sdk.chat.completions.create(model="gpt-4o", messages=MESSAGES)]
+    stream = await sdk.chat.completions.create(model="gpt-4o", messages=MESSAGES, stream=True)
+    got.append([chunk async for chunk in stream])
+    got.append(await sdk.responses.create(model="gpt-4o", input="Recorded?"))
+    response_stream = await sdk.responses.create(model="gpt-4o", input="Recorded?", stream=True)
+    got.append([event async for event in response_stream])
+    got.append(await sdk.embeddings.create(model="text-embedding-3-small", input=["one", "two"]))
+    got.append([model async for model in sdk.models.list()])
+    got.append(await sdk.completions.create(model="gpt-3.5-turbo-instruct", prompt="Once upon"))
+    training = b'{"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}]}\n'
+    uploaded = await sdk.files.create(file=("train.jsonl", io.BytesIO(training)), purpose="fine-tune")
+    got.append(uploaded)
+    got.append((await sdk.files.content(uploaded.id)).content)
+    got.append(await sdk.fine_tuning.jobs.create(model="gpt-4o-mini-2024-07-18", training_file=uploaded.id))
+    got.append([job async for job in sdk.fine_tuning.jobs.list()])
+    requests = b'{"custom_id": "1", "method": "POST", "url": "/v1/chat/completions", "body": {"model": "gpt-4o"}}\n'
+    batch_file = await sdk.files.create(file=("batch.jsonl", io.BytesIO(requests)), purpose="batch")
+    got.append(
+        await sdk.batches.create(input_file_id=batch_file.id, endpoint="/v1/chat/completions", completion_window="24h")
+    )
+    got.append(await sdk.chat.completions.create(model="gpt-4o", messages=MESSAGES, store=True))
+    got.append([stored async for stored in sdk.chat.completions.list()])
+    return got
+
+
+def sdk_for(base_url: str, transport: str) -> openai.AsyncOpenAI:
+    http_client = openai.DefaultAioHttpClient() if transport == "aiohttp" else None
+    return openai.AsyncOpenAI(base_url=base_url, api_key=DUMMY_KEY, max_retries=0, http_client=http_client)
+
+
+async def record_then_replay(
+    tmp_path: Path, exchanges: Callable[[str], Awaitable[list[Any]]]
+) -> tuple[list[Any], list[Any]]:
+    cassettes = tmp_path / "cassettes"
+    with upstream("--ttft", "0.01", "--itl", "0.001") as real, proxy(real.base_url, cassettes) as recorder:
+        recorded = await exchanges(recorder.base_url)
+    # both are stopped: the replay reaches no upstream
+    with replaying(cassettes) as replay:
+        replayed = await exchanges(replay.base_url)
+        assert all(entry.status == 200 for entry in replay.journal), [(e.path, e.status) for e in replay.journal]
+    assert files_containing(tmp_path, UPSTREAM_KEY) == []
+    return recorded, replayed
+
+
+@pytest.mark.parametrize("transport", ["httpx", "aiohttp"])
+async def test_the_sdk_replays_what_it_recorded(tmp_path: Path, transport: str) -> None:
+    async def exchanges(base_url: str) -> list[Any]:
+        async with sdk_for(base_url, transport) as sdk:
+            return await sdk_exchanges(sdk)
+
+    recorded, replayed = await record_then_replay(tmp_path, exchanges)
+    assert replayed == recorded
+    chunks = recorded[1]
+    assert len(chunks) > 3 and chunks[-1].choices[0].finish_reason == "stop"
+
+
+async def test_our_client_replays_what_it_recorded(tmp_path: Path) -> None:
+    async def exchanges(base_url: str) -> list[Any]:
+        async with our_client.AsyncOpenAI(base_url=base_url, api_key=DUMMY_KEY, max_retries=0) as api:
+            got: list[Any] = [await api.chat.completions.create(model="gpt-4o", messages=MESSAGES)]
+            stream = await api.chat.completions.create(model="gpt-4o", messages=MESSAGES, stream=True)
+            got.append([chunk async for chunk in stream])
+            got.append(await api.responses.create(model="gpt-4o", input="Recorded?"))
+            events = await api.responses.create(model="gpt-4o", input="Recorded?", stream=True)
+            got.append([event async for event in events])
+            got.append(await api.embeddings.create(model="text-embedding-3-small", input="one"))
+            return got
+
+    recorded, replayed = await record_then_replay(tmp_path, exchanges)
+    assert replayed == recorded
+
+
+def _write_long_reply_config(path: Path) -> Path:
+    """Replies of exactly 48 tokens: 50 chunks with the role and the finish."""
+    path.write_text("min_reply_tokens: 48\nmax_reply_tokens: 48\n", encoding="utf-8")
+    return path
+
+
+async def _timed_stream(sdk: openai.AsyncOpenAI) -> list[float]:
+    """When each event of one streamed chat completion arrived, in seconds after the request was made."""
+    started = time.perf_counter()
+    stream = await sdk.chat.completions.create(model="gpt-4o", messages=MESSAGES, stream=True)
+    events, times = await timed_events(stream, started)
+    assert len(events) == 50
+    return times
+
+
+def _gaps(times: list[float]) -> list[float]:
+    return [later - earlier for earlier, later in zip(times, times[1:], strict=False)]
+
+
+async def test_replay_at_speed_1_keeps_the_recorded_pace_and_at_speed_0_sends_at_once(tmp_path: Path) -> None:
+    """Five recorded streams of 50 events, replayed at speed 1 and, right after each, at speed 0 by a second
+    server. What a request costs the client and the server anyway (the speed-0 stream's TTFT) is taken from the
+    speed-1 TTFT before it is compared with the cassette's; each replayed gap is compared with the recorded one.
+    Medians, so a stall of the loaded machine in one stream does not decide."""
+    streams = 5
+    cassettes = tmp_path / "cassettes"
+    config = _write_long_reply_config(tmp_path / "long.yaml")
+    with upstream("--config", str(config), "--ttft", "0.1", "--itl", "0.015") as real:
+        with proxy(real.base_url, cassettes) as recorder:
+            async with sdk_for(recorder.base_url, "httpx") as sdk:
+                await sdk.models.list()  # recorded for the replays' warm-up
+                for _ in range(streams):
+                    await _timed_stream(sdk)
+    recorded = [
+        [event.at_ms / 1000 for event in interaction.response.events or () if event.text != "[DONE]"]
+        for interaction in load_cassette(cassettes / "recording.yaml").interactions
+        if interaction.response.events is not None
+    ]
+    assert len(recorded) == streams
+    recorded_ttft = statistics.median(times[0] for times in recorded)
+    assert recorded_ttft > 0.09  # the upstream's TTFT was recorded
+    assert statistics.median(gap for times in recorded for gap in _gaps(times)) > 0.012  # and its pace
+
+    paced: list[list[float]] = []
+    at_once: list[list[float]] = []
+    with (
+        CliServer("serve", "--cassettes", str(cassettes), "--replay-speed", "1") as replay,
+        CliServer("serve", "--cassettes", str(cassettes), "--replay-speed", "0") as instant,
+    ):
+        async with sdk_for(replay.base_url, "httpx") as sdk, sdk_for(instant.base_url, "httpx") as instant_sdk:
+            await sdk.models.list()  # warm both connections up: the first request of a client costs more
+            await instant_sdk.models.list()
+            for _ in range(streams):
+                paced.append(await _timed_stream(sdk))
+                at_once.append(await _timed_stream(instant_sdk))
+    replayed_ttft = statistics.median(slow[0] - fast[0] for slow, fast in zip(paced, at_once, strict=True))
+    gap_difference = statistics.median(
+        abs(replayed_gap - recorded_gap)
+        for replayed_times, recorded_times in zip(paced, recorded, strict=True)
+        for replayed_gap, recorded_gap in zip(_gaps(replayed_times), _gaps(recorded_times), strict=True)
+    )
+    whole = statistics.median(times[-1] for times in at_once)
+    print(
+        f"speed 1: TTFT recorded {recorded_ttft * 1000:.2f} ms, replayed {replayed_ttft * 1000:.2f} ms; median "
+        f"gap difference {gap_difference * 1000:.2f} ms; speed 0: whole stream {whole * 1000:.2f} ms"
+    )
+    assert abs(replayed_ttft - recorded_ttft) <= 0.010, (replayed_ttft, recorded_ttft)
+    assert gap_difference <= 0.010, f"replayed gaps differ from the recorded ones by {gap_difference:.4f} s"
+    assert whole <= 0.050, f"a 50-event stream at speed 0 took {whole:.4f} s"
