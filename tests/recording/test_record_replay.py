@@ -5,6 +5,7 @@ key is in no file written."""
 from __future__ import annotations
 
 import io
+import itertools
 import statistics
 import time
 from collections.abc import Awaitable, Callable
@@ -96,7 +97,8 @@ async def test_the_sdk_replays_what_it_recorded(tmp_path: Path, transport: str) 
     recorded, replayed = await record_then_replay(tmp_path, exchanges)
     assert replayed == recorded
     chunks = recorded[1]
-    assert len(chunks) > 3 and chunks[-1].choices[0].finish_reason == "stop"
+    assert len(chunks) > 3
+    assert chunks[-1].choices[0].finish_reason == "stop"
 
 
 async def test_our_client_replays_what_it_recorded(tmp_path: Path) -> None:
@@ -131,7 +133,7 @@ async def _timed_stream(sdk: openai.AsyncOpenAI) -> list[float]:
 
 
 def _gaps(times: list[float]) -> list[float]:
-    return [later - earlier for earlier, later in zip(times, times[1:], strict=False)]
+    return [later - earlier for earlier, later in itertools.pairwise(times)]
 
 
 async def test_replay_at_speed_1_keeps_the_recorded_pace_and_at_speed_0_sends_at_once(tmp_path: Path) -> None:
@@ -142,12 +144,14 @@ async def test_replay_at_speed_1_keeps_the_recorded_pace_and_at_speed_0_sends_at
     streams = 5
     cassettes = tmp_path / "cassettes"
     config = _write_long_reply_config(tmp_path / "long.yaml")
-    with upstream("--config", str(config), "--ttft", "0.1", "--itl", "0.015") as real:
-        with proxy(real.base_url, cassettes) as recorder:
-            async with sdk_for(recorder.base_url, "httpx") as sdk:
-                await sdk.models.list()  # recorded for the replays' warm-up
-                for _ in range(streams):
-                    await _timed_stream(sdk)
+    with (
+        upstream("--config", str(config), "--ttft", "0.1", "--itl", "0.015") as real,
+        proxy(real.base_url, cassettes) as recorder,
+    ):
+        async with sdk_for(recorder.base_url, "httpx") as sdk:
+            await sdk.models.list()  # recorded for the replays' warm-up
+            for _ in range(streams):
+                await _timed_stream(sdk)
     recorded = [
         [event.at_ms / 1000 for event in interaction.response.events or () if event.text != "[DONE]"]
         for interaction in load_cassette(cassettes / "recording.yaml").interactions
