@@ -18,7 +18,7 @@ from typing import Any, Self
 
 import httpx
 
-__all__ = ["CliServer", "files_containing", "timed_events"]
+__all__ = ["CliServer", "files_containing", "settled_journal", "timed_events"]
 
 _SERVING = re.compile(r"serving the fake OpenAI API at (http://\S+/v1)")
 #: how long a command-line server may take to say it is serving (a loaded machine imports slowly)
@@ -127,3 +127,14 @@ async def timed_events(stream: Any, started: float) -> tuple[list[Any], list[flo
 
 def arguments(*pairs: Sequence[str]) -> list[str]:
     return [item for pair in pairs for item in pair]
+
+
+def settled_journal(server: Any) -> list[Any]:
+    """The server's journal once no request is in progress (a hang-up reaches the server a moment after the
+    client noticed it); fails naming what it waited for after 10 s."""
+    deadline = time.monotonic() + 10
+    while any(entry.outcome == "in_progress" for entry in server.journal):
+        assert time.monotonic() < deadline, "the server still had requests in progress after 10 s"
+        time.sleep(0.005)
+    journal: list[Any] = server.journal
+    return journal

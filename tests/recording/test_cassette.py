@@ -43,18 +43,37 @@ def write(tmp_path: Path, text: str) -> Path:
     return path
 
 
-@pytest.mark.parametrize(
-    ("edit", "problem"),
-    [
-        (("status: 200", "status: two hundred"), "interactions.0.response.status (line 10): Input should be a valid integer, unable to parse string as an integer"),
-        (("at_ms: 12.5", "at_ms: 8"), "interactions.0.response (line 10): Value error, events: at_ms goes back in time (10.0 then 8.0)"),
-        (("path: /v1/chat/completions", "path: v1/chat"), "interactions.0.request.path (line 5): String should match pattern '^/'"),
-        (("text: '[DONE]'", "text: '[DONE]', data: 1"), "interactions.0.response.events.1 (line 14): Value error, an event has exactly one of data (JSON) and text"),
-        (("headers_ms: 5.0", "headers_ms: 5.0\n    json: {a: 1}"), "interactions.0.response (line 10): Value error, a response has either a body or events, not both"),
-        (("version: 1", "version: 2"), "version (line 1): Input should be 1"),
-        (("    method: POST\n", "    method: POST\n    mehtod: GET\n"), "interactions.0.request.mehtod (line 5): Extra inputs are not permitted"),
-    ],
-)  # fmt: skip
+_RESPONSE = "interactions.0.response"
+EDITS = [
+    (
+        ("status: 200", "status: two hundred"),
+        f"{_RESPONSE}.status (line 10): Input should be a valid integer, unable to parse string as an integer",
+    ),
+    (
+        ("at_ms: 12.5", "at_ms: 8"),
+        f"{_RESPONSE} (line 10): Value error, events: at_ms goes back in time (10.0 then 8.0)",
+    ),
+    (
+        ("path: /v1/chat/completions", "path: v1/chat"),
+        "interactions.0.request.path (line 5): String should match pattern '^/'",
+    ),
+    (
+        ("text: '[DONE]'", "text: '[DONE]', data: 1"),
+        f"{_RESPONSE}.events.1 (line 14): Value error, an event has exactly one of data (JSON) and text",
+    ),
+    (
+        ("headers_ms: 5.0", "headers_ms: 5.0\n    json: {a: 1}"),
+        f"{_RESPONSE} (line 10): Value error, a response has either a body or events, not both",
+    ),
+    (("version: 1", "version: 2"), "version (line 1): Input should be 1"),
+    (
+        ("    method: POST\n", "    method: POST\n    mehtod: GET\n"),
+        "interactions.0.request.mehtod (line 5): Extra inputs are not permitted",
+    ),
+]
+
+
+@pytest.mark.parametrize(("edit", "problem"), EDITS)
 def test_a_hand_edited_cassette_names_file_place_and_problem(
     tmp_path: Path, edit: tuple[str, str], problem: str
 ) -> None:

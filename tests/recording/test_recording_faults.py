@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import openai
 import pytest
+from recording_support import settled_journal
 
 from mockserver import MockServer, ServerConfig
 from mockserver.recording import RecordingSettings, Upstream, load_cassette
@@ -40,18 +41,23 @@ async def stream_chat(sdk: openai.AsyncOpenAI) -> list[Any]:
     return [chunk async for chunk in stream]
 
 
+async def stream_into(sdk: openai.AsyncOpenAI, received: list[Any]) -> None:
+    """Streams a chat completion, keeping each chunk as it arrives (the stream may break off)."""
+    stream = await sdk.chat.completions.create(model="gpt-4o", messages=MESSAGES, stream=True)
+    async for chunk in stream:
+        received.append(chunk)
+
+
 async def test_a_cut_after_3_events_on_a_proxied_stream(real: MockServer, tmp_path: Path) -> None:
     with MockServer(proxy_config(real.base_url, record_to=tmp_path / "c.yaml")) as proxy:
         proxy.on(path="/v1/chat/completions", stream=True).disconnect(after_events=3).times(1)
         received: list[Any] = []
         async with sdk_for(proxy) as sdk:
             with pytest.raises(openai.APIConnectionError):
-                stream = await sdk.chat.completions.create(model="gpt-4o", messages=MESSAGES, stream=True)
-                async for chunk in stream:
-                    received.append(chunk)
+                await stream_into(sdk, received)
             assert len(received) == 3
             assert len(await stream_chat(sdk)) > 3  # the proxy keeps serving
-        cut, whole = proxy.journal
+        cut, whole = settled_journal(proxy)
         assert (cut.outcome, cut.action, cut.events_sent) == ("server_cut", "disconnect", 3)
         assert whole.outcome == "completed"
     # only the stream that ended properly was recorded
@@ -69,11 +75,9 @@ async def test_a_cut_after_3_events_on_a_replayed_stream(real: MockServer, tmp_p
         received: list[Any] = []
         async with sdk_for(replay) as sdk:
             with pytest.raises(openai.APIConnectionError):
-                stream = await sdk.chat.completions.create(model="gpt-4o", messages=MESSAGES, stream=True)
-                async for chunk in stream:
-                    received.append(chunk)
+                await stream_into(sdk, received)
         assert received == recorded[:3]
-        (entry,) = replay.journal
+        (entry,) = settled_journal(replay)
         assert (entry.outcome, entry.action, entry.events_sent) == ("server_cut", "disconnect", 3)
 
 
@@ -84,9 +88,9 @@ async def test_a_rule_answers_in_front_of_the_upstream_without_forwarding(real: 
             with pytest.raises(openai.RateLimitError):
                 await sdk.chat.completions.create(model="gpt-4o", messages=MESSAGES)
             await sdk.chat.completions.create(model="gpt-4o", messages=MESSAGES)
-    assert [entry.status for entry in proxy.journal] == [429, 200]
-    assert len(real.journal) == 1  # the 429 never reached the upstream
-    assert real.journal[0].headers["authorization"] == f"Bearer {UPSTREAM_KEY}"  # its key, not the client's
+    assert [entry.status for entry in settled_journal(proxy)] == [429, 200]
+    assert len(settled_journal(real)) == 1  # the 429 never reached the upstream
+    assert settled_journal(real)[0].headers["authorization"] == f"Bearer {UPSTREAM_KEY}"  # its key, not the client's
 
 
 async def test_a_truncated_proxied_stream_loses_its_terminal_event(real: MockServer) -> None:
@@ -119,7 +123,7 @@ async def test_an_upstream_that_is_down_is_a_502_and_the_proxy_keeps_serving(rea
             "param": None,
             "code": "upstream_error",
         }
-        (entry,) = proxy.journal
+        (entry,) = settled_journal(proxy)
         assert (entry.status, entry.outcome) == (502, "completed")
         # the same proxy, its upstream back: serving
         proxy.state.config = proxy_config(real.base_url)
@@ -138,7 +142,7 @@ async def test_a_slow_upstream_is_a_504(real: MockServer) -> None:
             assert isinstance(raised.value.body, dict)
             assert raised.value.body["code"] == "upstream_timeout"
             assert [model.id async for model in sdk.models.list()]  # still serving
-    assert [entry.status for entry in proxy.journal] == [504, 200]
+    assert [entry.status for entry in settled_journal(proxy)] == [504, 200]
 
 
 @pytest.fixture
@@ -177,7 +181,7 @@ async def test_an_upstream_answering_garbage_is_a_502(garbage_server: str) -> No
     assert raised.value.status_code == 502
     assert isinstance(raised.value.body, dict)
     assert raised.value.body["message"] == "The upstream did not answer with valid HTTP (RemoteProtocolError)."
-    assert [entry.status for entry in proxy.journal] == [502]
+    assert [entry.status for entry in settled_journal(proxy)] == [502]
 
 
 async def test_an_upstream_breaking_off_its_stream_cuts_the_client_too(real: MockServer, tmp_path: Path) -> None:
@@ -186,11 +190,9 @@ async def test_an_upstream_breaking_off_its_stream_cuts_the_client_too(real: Moc
         received: list[Any] = []
         async with sdk_for(proxy) as sdk:
             with pytest.raises(openai.APIConnectionError):
-                stream = await sdk.chat.completions.create(model="gpt-4o", messages=MESSAGES, stream=True)
-                async for chunk in stream:
-                    received.append(chunk)
+                await stream_into(sdk, received)
         assert len(received) == 2
-        (entry,) = proxy.journal
+        (entry,) = settled_journal(proxy)
         assert entry.outcome == "server_cut"
     assert not (tmp_path / "c.yaml").exists()  # a broken exchange is not recorded
 
@@ -229,7 +231,7 @@ async def test_a_latency_rule_delays_a_replayed_stream_whole(real: MockServer, t
         replay.on(path="/v1/chat/completions").latency(ttft=0.05)
         async with sdk_for(replay) as sdk:
             assert await stream_chat(sdk) == recorded
-        (entry,) = replay.journal
+        (entry,) = settled_journal(replay)
         assert entry.action == "latency"
         assert entry.duration is not None
         assert entry.duration >= 0.05 - 0.002
