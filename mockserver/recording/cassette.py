@@ -279,7 +279,10 @@ class _Dumper(_BaseDumper):  # type: ignore[misc]
 
 
 def _represent_str(dumper: Any, value: str) -> yaml.ScalarNode:
-    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|" if "\n" in value else None)
+    node: yaml.ScalarNode = dumper.represent_scalar(
+        "tag:yaml.org,2002:str", value, style="|" if "\n" in value else None
+    )
+    return node
 
 
 _Dumper.add_representer(str, _represent_str)
