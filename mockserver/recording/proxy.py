@@ -61,7 +61,11 @@ def _connection_listed(headers: dict[str, str]) -> set[str]:
 
 
 def upstream_headers(incoming: dict[str, str], upstream: Upstream) -> dict[str, str]:
+    """The headers sent upstream: the client's, less hop-by-hop ones; the upstream key in place of the client's
+    (with no upstream key configured, the client's own credentials go on)."""
     dropped = HOP_BY_HOP_HEADERS | _NOT_FORWARDED | _connection_listed(incoming)
+    if upstream.key is None:
+        dropped -= {"authorization", "api-key"}
     headers = {name: value for name, value in incoming.items() if name not in dropped}
     if upstream.key is not None:
         key = upstream.key.get_secret_value()
