@@ -33,14 +33,9 @@ async def _exchange(name):
         json.dump({{"reply": reply.model_dump(), "chunks": chunks}}, handle)
 
 
-@pytest.mark.mock_openai(cassette="{first}")
-async def test_first():
-    await _exchange("{first}")
-
-
-@pytest.mark.mock_openai(cassette="{second}")
-async def test_second():
-    await _exchange("{second}")
+@pytest.mark.mock_openai(cassette="{name}")
+async def test_{name}():
+    await _exchange("{name}")
 """
 
 
@@ -54,31 +49,34 @@ def _files_with(root: Path, secret: str) -> list[Path]:
     return [path for path in root.rglob("*") if path.is_file() and secret.encode() in path.read_bytes()]
 
 
-@pytest.mark.parametrize("workers", [0, 2])
-def test_record_once_then_replay_with_the_upstream_gone(
-    inner: pytest.Pytester, upstream: MockServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, workers: int
+def test_record_once_under_xdist_then_replay_with_the_upstream_gone(
+    inner: pytest.Pytester, upstream: MockServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    inner.makepyfile(test_recorded=RECORDED_TESTS.format(first="greeting", second="farewell"))
+    """Two tests record their own cassettes at once in two xdist workers; then a plain run (mode ``none``, in
+    this process) replays both with the upstream stopped and CI's key unrelated."""
+    names = ("greeting", "farewell")
+    inner.makepyfile(**{f"test_{name}": RECORDED_TESTS.format(name=name) for name in names})
     out = tmp_path / "out"
     out.mkdir()
     monkeypatch.setenv("OPENAI_API_KEY", UPSTREAM_KEY)
     monkeypatch.setenv("RECORDING_OUT", str(out))
-    parallel = ["-n", str(workers)] if workers else []
-    # xdist's workers are processes anyway; one process is run in this one (quicker)
-    run = inner.runpytest_subprocess if workers else inner.runpytest_inprocess
     monkeypatch.setenv("RECORDING_PHASE", "recorded")
-    recorded = run(*parallel, "--mock-openai-record-mode", "once", "--mock-openai-upstream", upstream.base_url)
+    recorded = inner.runpytest_subprocess(
+        "-n", "2", "--dist", "loadfile", "-v",
+        "--mock-openai-record-mode", "once", "--mock-openai-upstream", upstream.base_url,
+    )  # fmt: skip
     recorded.assert_outcomes(passed=2)
+    recorded.stdout.fnmatch_lines_random(["*gw0*PASSED*", "*gw1*PASSED*"])  # one test in each worker
     assert len(upstream.journal) == 4  # both tests reached the upstream, with its key
     assert {entry.headers["authorization"] for entry in upstream.journal} == {f"Bearer {UPSTREAM_KEY}"}
     upstream.stop()
 
     monkeypatch.setenv("RECORDING_PHASE", "replayed")
     monkeypatch.setenv("OPENAI_API_KEY", "sk-ci-has-no-key")
-    replayed = run(*parallel)  # the default mode: none
+    replayed = inner.runpytest_inprocess()  # the default mode: none
     replayed.assert_outcomes(passed=2)
-    for name in ("greeting", "farewell"):
-        assert (inner.path / "cassettes" / "test_recorded" / f"{name}.yaml").is_file()
+    for name in names:
+        assert (inner.path / "cassettes" / f"test_{name}" / f"{name}.yaml").is_file()
         recorded_exchange = json.loads((out / f"{name}-recorded.json").read_text())
         assert json.loads((out / f"{name}-replayed.json").read_text()) == recorded_exchange
         assert len(recorded_exchange["chunks"]) > 3
