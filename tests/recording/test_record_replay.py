@@ -146,10 +146,16 @@ def _write_long_reply_config(path: Path) -> Path:
     return path
 
 
-async def _timed_stream(session: aiohttp.ClientSession, base_url: str) -> list[float]:
+#: the short streams that add TTFT samples: a role chunk, 3 tokens, the finish and the usage
+SHORT_STREAM_TOKENS = 3
+
+
+async def _timed_stream(session: aiohttp.ClientSession, base_url: str, max_tokens: int | None = None) -> list[float]:
     """When each event of one streamed chat completion arrived, in seconds after the request was sent. A raw
     aiohttp client (a C parser, little work per event), so the times are the server's more than the client's."""
-    body = {"model": "gpt-4o", "messages": MESSAGES, "stream": True}
+    body: dict[str, Any] = {"model": "gpt-4o", "messages": MESSAGES, "stream": True}
+    if max_tokens is not None:
+        body["max_tokens"] = max_tokens
     times = []
     started = time.perf_counter()
     async with session.post(f"{base_url}/chat/completions", json=body) as response:
@@ -157,8 +163,14 @@ async def _timed_stream(session: aiohttp.ClientSession, base_url: str) -> list[f
         async for line in response.content:
             if line.startswith(b"data:") and line.strip() != b"data: [DONE]":
                 times.append(time.perf_counter() - started)
-    assert len(times) == 50
+    assert len(times) == 50 if max_tokens is None else len(times) > 1
     return times
+
+
+async def _streams(session: aiohttp.ClientSession, base_url: str, long: int, short: int) -> list[list[float]]:
+    """``long`` streams of 50 events, then ``short`` short ones."""
+    times = [await _timed_stream(session, base_url) for _ in range(long)]
+    return times + [await _timed_stream(session, base_url, SHORT_STREAM_TOKENS) for _ in range(short)]
 
 
 def _gaps(times: list[float]) -> list[float]:
@@ -166,12 +178,13 @@ def _gaps(times: list[float]) -> list[float]:
 
 
 async def test_replay_at_speed_1_keeps_the_recorded_pace_and_at_speed_0_sends_at_once(tmp_path: Path) -> None:
-    """Four recorded streams of 50 events (the first warms things up and is not measured), replayed at speed 1
-    and, right after each, at speed 0 by a second server. What a request costs anyway (the speed-0 stream's TTFT,
-    taken on the same machine at the same moment) comes off the speed-1 TTFT before it is compared with the
-    cassette's; the median replayed gap is compared with the median recorded gap. Medians, so a stall of the
-    loaded machine in one stream or between two events does not decide."""
-    measured = 3
+    """Recorded: a warm-up stream, 3 streams of 50 events, 6 short streams. Each is replayed at speed 1 and, right
+    after, at speed 0 by a second server. What a request costs anyway (the speed-0 stream's TTFT, taken on the
+    same machine at the same moment) comes off each speed-1 TTFT, and the median of the 9 is compared with the
+    median TTFT the cassette recorded; the median replayed gap of the long streams with the median recorded gap;
+    the speed-0 time of a whole long stream with 50 ms. Medians, so stalls of the loaded machine in a few streams
+    or between a few events do not decide."""
+    long, short = 3, 6
     cassettes = tmp_path / "cassettes"
     config = _write_long_reply_config(tmp_path / "long.yaml")
     headers = {"Authorization": f"Bearer {DUMMY_KEY}"}
@@ -180,14 +193,13 @@ async def test_replay_at_speed_1_keeps_the_recorded_pace_and_at_speed_0_sends_at
         proxy(real.base_url, cassettes) as recorder,
     ):
         async with aiohttp.ClientSession(headers=headers) as session:
-            for _ in range(1 + measured):
-                await _timed_stream(session, recorder.base_url)
+            await _streams(session, recorder.base_url, 1 + long, short)
     recorded = [
         [event.at_ms / 1000 for event in interaction.response.events or () if event.text != "[DONE]"]
         for interaction in load_cassette(cassettes / "recording.yaml").interactions
     ][1:]
     recorded_ttft = statistics.median(times[0] for times in recorded)
-    recorded_gap = statistics.median(gap for times in recorded for gap in _gaps(times))
+    recorded_gap = statistics.median(gap for times in recorded[:long] for gap in _gaps(times))
     assert recorded_ttft > 0.09  # the upstream's TTFT was recorded
     assert recorded_gap > 0.02  # and its pace
 
@@ -200,12 +212,13 @@ async def test_replay_at_speed_1_keeps_the_recorded_pace_and_at_speed_0_sends_at
         async with aiohttp.ClientSession(headers=headers) as session:
             await _timed_stream(session, replay.base_url)  # warm-up: connections, first-use costs
             await _timed_stream(session, instant.base_url)
-            for _ in range(measured):
-                paced.append(await _timed_stream(session, replay.base_url))
-                at_once.append(await _timed_stream(session, instant.base_url))
+            for index in range(long + short):
+                max_tokens = None if index < long else SHORT_STREAM_TOKENS
+                paced.append(await _timed_stream(session, replay.base_url, max_tokens))
+                at_once.append(await _timed_stream(session, instant.base_url, max_tokens))
     replayed_ttft = statistics.median(slow[0] - fast[0] for slow, fast in zip(paced, at_once, strict=True))
-    replayed_gap = statistics.median(gap for times in paced for gap in _gaps(times))
-    whole = statistics.median(times[-1] for times in at_once)
+    replayed_gap = statistics.median(gap for times in paced[:long] for gap in _gaps(times))
+    whole = statistics.median(times[-1] for times in at_once[:long])
     print(
         f"speed 1: TTFT recorded {recorded_ttft * 1000:.2f} ms, replayed {replayed_ttft * 1000:.2f} ms; median gap "
         f"recorded {recorded_gap * 1000:.2f} ms, replayed {replayed_gap * 1000:.2f} ms; speed 0: whole stream "
