@@ -161,7 +161,9 @@ async def _deliver_live_stream(reply: LiveStreamReply, wire: Wire, shaping: Shap
         if shaping.ttft > 0:
             await wire.pause(shaping.ttft)
         start = {"type": "http.response.start", "status": reply.status, "headers": stream_headers(reply.headers)}
-        await wire.send(start)
+        opened = not reply.headers_with_first_event
+        if opened:
+            await wire.send(start)
         position = 0
         named = False
         while True:
@@ -170,7 +172,12 @@ async def _deliver_live_stream(reply: LiveStreamReply, wire: Wire, shaping: Shap
             except StopAsyncIteration:
                 break
             except StreamSourceError:
+                if not opened:
+                    await wire.send(start)
                 await wire.cut()
+            if not opened:
+                opened = True
+                await wire.send(start)
             if shaping.drop_terminal and (event.data == _TERMINAL_DATA or event.event in _TERMINAL_NAMES):
                 continue
             named = named or event.event is not None
@@ -180,6 +187,8 @@ async def _deliver_live_stream(reply: LiveStreamReply, wire: Wire, shaping: Shap
                 await wire.pause(shaping.itl())
             await _send_event(event, wire)
             position += 1
+        if not opened:
+            await wire.send(start)
         if await _interject(position, named, wire, shaping):
             return
         await wire.send({"type": "http.response.body", "body": b"", "more_body": False})

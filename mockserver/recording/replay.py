@@ -16,6 +16,11 @@ from .cassette import Interaction, RecordedEvent, RecordedResponse
 
 __all__ = ["replayed_reply", "sse_event"]
 
+#: a stream whose first event came this soon after its headers has them sent together
+HEADERS_WITH_FIRST_EVENT_MS = 5.0
+#: a wait shorter than this is not worth a timer (uvloop's resolution is 1 ms; a busy machine wakes later still)
+_SHORTEST_WAIT = 0.001
+
 #: response headers the server sets itself on every reply (a recorded value would repeat them)
 _OWN_HEADERS = frozenset(
     {"content-type", "content-length", "x-request-id", "openai-version", "openai-processing-ms", "date", "server"}
@@ -38,6 +43,12 @@ async def replayed_reply(interaction: Interaction, speed: float, stopping: StopS
     response = interaction.response
     headers = replay_headers(response)
     if response.events is not None:
+        first = response.events[0].at_ms if response.events else response.headers_ms
+        if first - response.headers_ms <= HEADERS_WITH_FIRST_EVENT_MS:
+            # recorded as arriving together: sent together, after one wait (a second wait, for the headers
+            # first, would add the wake-up delay of a busy machine once more)
+            events = _paced(response.events, 0.0, speed, stopping)
+            return LiveStreamReply(events, status=response.status, headers=headers, headers_with_first_event=True)
         await _pause_until(started + response.headers_ms * speed / 1000, stopping)
         events = _paced(response.events, response.headers_ms, speed, stopping)
         return LiveStreamReply(events, status=response.status, headers=headers)
@@ -51,8 +62,8 @@ async def replayed_reply(interaction: Interaction, speed: float, stopping: StopS
 async def _paced(
     events: tuple[RecordedEvent, ...], headers_ms: float, speed: float, stopping: StopSignal
 ) -> AsyncGenerator[SSEEvent, None]:
-    """The events, each at its recorded time: the clock starts when the first is asked for, as if the headers had
-    just been sent (so a delay the fault engine adds before the stream shifts it, whole)."""
+    """The events, each at its recorded time: the clock starts when the first is asked for, ``headers_ms`` after
+    the request (so a delay the fault engine adds before the stream shifts it, whole)."""
     anchor = time.perf_counter() - headers_ms * speed / 1000
     for event in events:
         if speed > 0:
@@ -63,7 +74,7 @@ async def _paced(
 async def _pause_until(deadline: float, stopping: StopSignal) -> None:
     """Wait until ``deadline`` (``time.perf_counter()``), unless the server is stopping."""
     delay = deadline - time.perf_counter()
-    if delay <= 0 or stopping.stopping:
+    if delay < _SHORTEST_WAIT or stopping.stopping:
         return
     with anyio.move_on_after(delay):
         await stopping.wait()

@@ -49,6 +49,8 @@ class LiveStreamReply:
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
     tokens: int = 0
+    #: send the status and headers together with the first event, not before waiting for it
+    headers_with_first_event: bool = False
 
 
 class StreamSourceError(Exception):
