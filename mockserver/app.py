@@ -16,6 +16,7 @@ from .endpoints.prepopulate import prepopulate
 from .http.bookkeeping import Tally
 from .http.connection import TRANSPORT_KEY, find_transport
 from .http.control import control_routes
+from .recording.route import RecordingRoute
 from .state.server_state import ServerState
 from .wire.errors import error_body
 
@@ -77,6 +78,7 @@ def create_app(config: ServerConfig | None = None) -> MockApp:
     app = MockApp(
         # the API first: the router tries routes in order, and nearly every request is an API call
         routes=[
+            RecordingRoute(),  # takes /v1 requests only while config.recording is set
             *api_routes(),
             Route("/health", _health, methods=["GET"]),
             *(control_routes(config.control_token) if config.control_api else []),

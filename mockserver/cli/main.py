@@ -20,6 +20,7 @@ from ..faults.latency import LatencyProfile, parse_latency_text
 from ..faults.rate_limits import RateLimits
 from ..server import bind_socket
 from ..state.stopping import StopSignal
+from .recording import add_recording_commands, apply_recording_flags, recording_banner
 from .workers import MULTI_WORKER_WARNING, serve_workers
 
 __all__ = ["build_config", "exposure_warning", "main"]
@@ -50,6 +51,7 @@ def _parser() -> argparse.ArgumentParser:
     faults.add_argument("--tpm", type=int, help="tokens per minute before a 429")
     faults.add_argument("--journal-size", type=int, metavar="N", help="requests the journal keeps (default 10000)")
     _add_model_flags(serve)
+    add_recording_commands(commands, serve)  # last: ``proxy`` takes every option ``serve`` has
     return parser
 
 
@@ -143,7 +145,7 @@ def build_config(args: argparse.Namespace) -> ServerConfig:
     config = load_config(args.config) if args.config else default_config()
     if args.scenario:
         config = apply_scenario(config, load_scenario(args.scenario))
-    return _apply_flags(config, args)
+    return apply_recording_flags(_apply_flags(config, args), args)
 
 
 class _Terminated(Exception):
@@ -186,6 +188,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     key = "the API key given" if config.api_key else "any non-empty API key"
     print(f"mockserver: serving the fake OpenAI API at http://{host}:{port}/v1", flush=True)
     print(f"mockserver: OPENAI_BASE_URL=http://{host}:{port}/v1 ({key})", flush=True)
+    if (banner := recording_banner(config)) is not None:
+        print(f"mockserver: {banner}", flush=True)
     if args.workers > 1:
         print(f"mockserver: {args.workers} workers: {MULTI_WORKER_WARNING}", file=sys.stderr, flush=True)
         try:

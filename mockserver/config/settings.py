@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from ..faults.latency import LatencyProfile
 from ..faults.rate_limits import RateLimits
 from ..faults.rules import Rule
+from ..recording.settings import RecordingSettings
 
 __all__ = [
     "CannedReply",
@@ -98,6 +99,8 @@ class ServerConfig(_Frozen):
     #: ``False`` (the default): every model id is served; ``True``: ids not in ``models`` get OpenAI's 404
     #: ``model_not_found`` (an Azure deployment: ``DeploymentNotFound``)
     strict_models: bool = False
+    #: answer from recorded cassettes and/or an upstream, recording what it answers (see docs/record-replay.md)
+    recording: RecordingSettings | None = None
 
     def with_changes(self, **changes: Any) -> ServerConfig:
         """A copy with ``changes`` applied and validated."""

@@ -17,7 +17,7 @@ from ..state.journal import Journal, JournalRecord, Outcome
 from ..state.stopping import StopSignal
 from ..wire.errors import error_body
 from ..wire.json_codec import dumps
-from ..wire.replies import JSONReply, Reply, StreamReply
+from ..wire.replies import JSONReply, LiveStreamReply, Reply, StreamReply, StreamSourceError
 from ..wire.sse import SSEEvent, json_event
 from .connection import close_connection
 
@@ -96,6 +96,9 @@ def _encode_headers(headers: dict[str, str]) -> list[tuple[bytes, bytes]]:
 
 
 async def deliver(reply: Reply, wire: Wire, shaping: Shaping = Shaping()) -> None:
+    if isinstance(reply, LiveStreamReply):
+        await _deliver_live_stream(reply, wire, shaping)
+        return
     if shaping.ttft > 0:
         await wire.pause(shaping.ttft)
     if isinstance(reply, StreamReply):
@@ -144,6 +147,54 @@ async def _deliver_stream(reply: StreamReply, wire: Wire, shaping: Shaping) -> N
         for event in reply.terminal:
             await _send_event(event, wire)
     await wire.send({"type": "http.response.body", "body": b"", "more_body": False})
+
+
+#: events that mark a stream's proper end (dropped by a ``truncate`` fault)
+_TERMINAL_DATA = b"[DONE]"
+_TERMINAL_NAMES = frozenset({"response.completed", "response.incomplete", "response.failed"})
+
+
+async def _deliver_live_stream(reply: LiveStreamReply, wire: Wire, shaping: Shaping) -> None:
+    """Each event as it comes, shaped like any stream's; ``reply.events`` is closed however this ends."""
+    events = reply.events
+    try:
+        if shaping.ttft > 0:
+            await wire.pause(shaping.ttft)
+        start = {"type": "http.response.start", "status": reply.status, "headers": stream_headers(reply.headers)}
+        opened = not reply.headers_with_first_event
+        if opened:
+            await wire.send(start)
+        position = 0
+        named = False
+        while True:
+            try:
+                event = await anext(events)
+            except StopAsyncIteration:
+                break
+            except StreamSourceError:
+                if not opened:
+                    await wire.send(start)
+                await wire.cut()
+            if not opened:
+                opened = True
+                await wire.send(start)
+            if shaping.drop_terminal and (event.data == _TERMINAL_DATA or event.event in _TERMINAL_NAMES):
+                continue
+            named = named or event.event is not None
+            if await _interject(position, named, wire, shaping):
+                return
+            if position > 0 and shaping.itl is not None:
+                await wire.pause(shaping.itl())
+            await _send_event(event, wire)
+            position += 1
+        if not opened:
+            await wire.send(start)
+        if await _interject(position, named, wire, shaping):
+            return
+        await wire.send({"type": "http.response.body", "body": b"", "more_body": False})
+    finally:
+        with anyio.CancelScope(shield=True):
+            await events.aclose()
 
 
 async def _interject(position: int, named: bool, wire: Wire, shaping: Shaping) -> bool:

@@ -35,7 +35,7 @@ from ..state.journal import Outcome
 from ..state.server_state import ServerState
 from ..wire.errors import APIErrorResponse, error_body
 from ..wire.json_codec import JSONDecodeError, loads
-from ..wire.replies import BytesReply, JSONReply, Reply, StreamReply
+from ..wire.replies import BytesReply, JSONReply, LiveStreamReply, Reply, StreamReply
 from .bookkeeping import Tally
 from .delivery import Shaping, Wire, deliver
 from .fault_actions import answer_early, is_connection_fault, perform_connection_fault, reshape, shaping_for
@@ -140,7 +140,7 @@ class Endpoint:
             shaping = shaping_for(action, state.config.latency, state.latency_rng)
             if _status(reply) >= 400:  # stream faults shape successful replies only; delays apply to all
                 shaping = Shaping(ttft=shaping.ttft)
-        if isinstance(reply, StreamReply):
+        if isinstance(reply, StreamReply | LiveStreamReply):
             tally.stream_opened()
         elif shaping.ttft <= 0 and shaping.cut_after is None:
             await deliver(reply, wire, shaping)  # sent at once: nothing to stop when the client leaves
@@ -156,17 +156,18 @@ class Endpoint:
             return reply
         limiter = state.rate_limiter
         if limiter is None:  # the estimate is only for the rate limits
-            return reshape(action, await self._run_handler(wire.scope, raw, receive, state))
+            return reshape(action, await self.run_handler(wire.scope, raw, receive, state))
         estimate = estimate_tokens(facts.body)
         refusal = _rate_limited(wire, limiter, facts.model, estimate)
         if refusal is not None:
             return refusal
-        handled = reshape(action, await self._run_handler(wire.scope, raw, receive, state))
+        handled = reshape(action, await self.run_handler(wire.scope, raw, receive, state))
         if not isinstance(handled, BytesReply):
             limiter.record(handled.tokens, estimate)
         return handled
 
-    async def _run_handler(self, scope: Scope, raw: bytes, receive: Receive, state: ServerState) -> Reply:
+    async def run_handler(self, scope: Scope, raw: bytes, receive: Receive, state: ServerState) -> Reply:
+        """The handler's reply to the request in ``scope`` with body ``raw`` (an error reply when it fails)."""
         request = Request(scope, _replay(raw, receive))
         try:
             body = _parse_json(raw, request) if self.json_body else None

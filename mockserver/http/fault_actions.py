@@ -25,7 +25,7 @@ from ..faults.rules import (
     TruncateAction,
 )
 from ..state.journal import Outcome
-from ..wire.replies import JSONReply, Reply, StreamReply
+from ..wire.replies import JSONReply, LiveStreamReply, Reply, StreamReply
 from .connection import ConnectionFault, abort_connection, close_connection
 from .delivery import Shaping, StreamError, Wire
 
@@ -66,7 +66,7 @@ async def perform_connection_fault(action: Action, wire: Wire) -> None:
 
 def reshape(action: Action | None, reply: Reply) -> Reply:
     """A non-stream reply for a stream-only error action."""
-    if isinstance(action, StreamErrorAction) and not isinstance(reply, StreamReply):
+    if isinstance(action, StreamErrorAction) and not isinstance(reply, StreamReply | LiveStreamReply):
         return stream_error_reply(action)
     return reply
 

@@ -39,7 +39,10 @@ from ..inprocess import (
     inprocess_openai_client,
     route_to_app,
 )
+from ..recording.cassette import CassetteError
+from ..recording.settings import RecordingSettings
 from ..server import MockServer
+from .cassettes import CassetteOptions, add_cassette_options, cassette_recording, read_cassette_options
 from .handle import InProcessMockOpenAI, MockOpenAI
 from .marker import MARKER_HELP, MARKER_NAME, MarkerError, MarkerSettings, read_marker
 from .network_guard import NetworkGuard, RealNetworkCallBlocked, blocked_hosts
@@ -72,12 +75,14 @@ MockOpenAI.__module__ = InProcessMockOpenAI.__module__ = __name__
 _SETTINGS = pytest.StashKey[PluginSettings]()
 _ENVIRONMENT = pytest.StashKey[SessionEnvironment]()
 _GUARD = pytest.StashKey[NetworkGuard]()
+_CASSETTES = pytest.StashKey[CassetteOptions]()
 #: the fixture every other one builds on; its presence in a test's closure means "reset before this test"
 _INSTANCE = "_mock_openai_instance"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     add_options(parser)
+    add_cassette_options(parser)
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -119,6 +124,12 @@ def _advice(environment: SessionEnvironment) -> str:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", MARKER_HELP)
     config.stash[_SETTINGS] = read_settings(config)
+    environment = config.stash.get(_ENVIRONMENT, None)
+    cassettes = read_cassette_options(config, None if environment is None else environment.real(os.environ))
+    config.stash[_CASSETTES] = cassettes
+    guard = config.stash.get(_GUARD, None)
+    if guard is not None and cassettes.record_mode != "none" and cassettes.upstream is not None:
+        guard.allow(cassettes.upstream)  # recording from it is what the user asked for
 
 
 @pytest.hookimpl(wrapper=True)
@@ -135,7 +146,7 @@ def pytest_runtest_protocol(item: pytest.Item) -> Iterator[None]:
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
-    lines = [config.stash[_SETTINGS].describe()]
+    lines = [config.stash[_SETTINGS].describe(), config.stash[_CASSETTES].describe()]
     environment = config.stash.get(_ENVIRONMENT, None)
     if environment is not None:
         lines.append(
@@ -176,8 +187,12 @@ def _mock_openai_per_test(request: pytest.FixtureRequest) -> None:
     if marker is None and _INSTANCE not in request.fixturenames:
         return
     wanted = _marker_settings(marker)
+    recording = None
+    if wanted.cassette is not None:
+        options = request.config.stash[_CASSETTES]
+        recording = cassette_recording(request.node.path, wanted.cassette, wanted.replay_speed, options)
     server: MockServer = request.getfixturevalue(_INSTANCE)
-    _prepare(server, wanted)
+    _prepare(server, wanted, recording)
     if marker is not None and "mock_openai_inprocess" not in request.fixturenames:
         request.getfixturevalue("mock_openai")  # a marked test talks to the fake through the environment
 
@@ -191,10 +206,20 @@ def _marker_settings(marker: pytest.Mark | None) -> MarkerSettings:
     pytest.fail(problem, pytrace=False)
 
 
-def _prepare(server: MockServer, wanted: MarkerSettings) -> None:
-    """The session's config with the marker's changes, then a reset that starts the test from it."""
-    server.state.config = wanted.applied_to(server.config)
+def _prepare(server: MockServer, wanted: MarkerSettings, recording: RecordingSettings | None = None) -> None:
+    """The session's config with the marker's changes (and the test's cassette), then a reset that starts the
+    test from it; a corrupt cassette fails the test with its file, place and problem."""
+    config = wanted.applied_to(server.config)
+    server.state.config = config.model_copy(update={"recording": recording}) if recording is not None else config
+    try:
+        server.reset()
+    except CassetteError as exc:
+        problem = str(exc)
+    else:
+        return
+    server.state.config = server.config
     server.reset()
+    pytest.fail(problem, pytrace=False)
 
 
 @pytest.fixture

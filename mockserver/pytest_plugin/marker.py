@@ -27,10 +27,11 @@ __all__ = ["MARKER_HELP", "MARKER_NAME", "MarkerError", "MarkerSettings", "read_
 
 MARKER_NAME = "mock_openai"
 MARKER_HELP = (
-    "mock_openai(rules=[...], latency={'ttft': s, 'itl': s}, seed=int, replies=[...]): "
+    "mock_openai(rules=[...], latency={'ttft': s, 'itl': s}, seed=int, replies=[...], cassette='name', "
+    "replay_speed=0.0): "
     "set up the fake OpenAI server (mock_openai fixture) for this test"
 )
-_KNOWN = ("latency", "replies", "rules", "seed")
+_KNOWN = ("cassette", "latency", "replay_speed", "replies", "rules", "seed")
 
 
 class MarkerError(ValueError):
@@ -46,6 +47,10 @@ class MarkerSettings:
     latency: LatencyProfile | None = None
     seed: int | None = None
     replies: tuple[CannedReply, ...] = ()
+    #: answer from (or record) ``cassettes/<module>/<cassette>.yaml`` beside the test
+    cassette: str | None = None
+    #: the replay's pace: 0 (the default in tests) at once, 1 as recorded
+    replay_speed: float = 0.0
 
     def applied_to(self, config: ServerConfig) -> ServerConfig:
         """``config`` as this test wants it: its rules before the config's own, its seed, latency and replies.
@@ -80,6 +85,8 @@ def read_marker(marker: pytest.Mark | None) -> MarkerSettings:
         latency=_latency(kwargs.get("latency")),
         seed=_seed(kwargs.get("seed")),
         replies=_replies(kwargs.get("replies", ())),
+        cassette=_cassette(kwargs.get("cassette")),
+        replay_speed=_replay_speed(kwargs.get("replay_speed", 0.0)),
     )
 
 
@@ -126,3 +133,17 @@ def _replies(value: Any) -> tuple[CannedReply, ...]:
             raise MarkerError(f"@pytest.mark.{MARKER_NAME}: replies.{index}: {problem['msg']}") from None
         replies.append(reply)
     return tuple(replies)
+
+
+def _cassette(value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value or "/" in value or "\\" in value or value.startswith("."):
+        raise MarkerError(f"@pytest.mark.{MARKER_NAME}: cassette: expected a file name like 'chat', got {value!r}")
+    return value
+
+
+def _replay_speed(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        raise MarkerError(f"@pytest.mark.{MARKER_NAME}: replay_speed: expected a number >= 0, got {value!r}")
+    return float(value)

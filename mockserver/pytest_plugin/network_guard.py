@@ -98,6 +98,8 @@ class NetworkGuard:
 
     def __init__(self, *, extra: tuple[BlockedHost, ...], advice: Callable[[], str]) -> None:
         self.extra = extra
+        #: hosts the user asked to reach (the upstream a cassette is recorded from), exempt from every block
+        self.allowed: set[str] = set()
         #: the node id of the running test (set by the plugin), or ``None`` between tests
         self.current_test: str | None = None
         self._advice = advice
@@ -108,10 +110,18 @@ class NetworkGuard:
         if not host:
             return False
         name = _normal(host)
+        if name in self.allowed:
+            return False
         number = port if isinstance(port, int) else (int(port) if isinstance(port, str) and port.isdigit() else None)
         if any(name == domain or name.endswith("." + domain) for domain in BLOCKED_DOMAINS):
             return True
         return any(blocked.blocks(name, number) for blocked in self.extra)
+
+    def allow(self, url: str) -> None:
+        """Let ``url``'s host through: the user named it (``--mock-openai-upstream`` while recording)."""
+        host = urlsplit(url).hostname
+        if host:
+            self.allowed.add(_normal(host))
 
     def check(self, host: Any, port: Any = None) -> None:
         """Raise :class:`RealNetworkCallBlocked` when ``host`` is blocked."""

@@ -89,5 +89,15 @@ class SessionEnvironment:
                 env[name] = value
         self.saved.clear()
 
+    def real(self, environ: Mapping[str, str]) -> dict[str, str]:
+        """``environ`` as it was before :meth:`apply` (the user's own key, say), while the variables are set."""
+        real = dict(environ)
+        for name, value in self.saved.items():
+            if value is None:
+                real.pop(name, None)
+            else:
+                real[name] = value
+        return real
+
     def __repr__(self) -> str:  # never the key
         return f"<SessionEnvironment {self.root_url}>"

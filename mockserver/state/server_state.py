@@ -12,6 +12,7 @@ from ..config.settings import CannedReply, ServerConfig
 from ..faults.engine import RuleEngine
 from ..faults.rate_limits import RateLimiter
 from ..faults.rules import error_rate_rules
+from ..recording.session import RecordingSession
 from .counters import Stats
 from .ids import IdFactory
 from .journal import Journal
@@ -66,6 +67,9 @@ class ServerState:
         self.replies: deque[CannedReply] = deque(_as_reply(reply) for reply in self.config.replies)
         if self._prepopulate is not None:
             self._prepopulate(self)
+        #: the recorded answers waiting to be replayed and the cassette being recorded, when configured
+        recording = self.config.recording
+        self.recording = RecordingSession(recording) if recording is not None else None
 
     def now(self) -> int:
         """Unix time in whole seconds, as OpenAI's ``created`` fields carry it."""

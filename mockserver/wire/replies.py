@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
 from typing import Any
 
 from .sse import SSEEvent
 
-__all__ = ["BytesReply", "JSONReply", "Reply", "StreamReply"]
+__all__ = ["BytesReply", "JSONReply", "LiveStreamReply", "Reply", "StreamReply", "StreamSourceError"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,4 +39,23 @@ class StreamReply:
     tokens: int = 0
 
 
-Reply = JSONReply | BytesReply | StreamReply
+@dataclass(frozen=True, slots=True)
+class LiveStreamReply:
+    """An SSE stream whose events are not known up front: relayed from an upstream as they arrive, or replayed
+    at their recorded pace. Delivery takes them one by one (the fault engine shapes them as any stream's) and
+    closes ``events`` however the stream ends."""
+
+    events: AsyncGenerator[SSEEvent, None]
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+    tokens: int = 0
+    #: send the status and headers together with the first event, not before waiting for it
+    headers_with_first_event: bool = False
+
+
+class StreamSourceError(Exception):
+    """Raised by a live stream's events when they cannot go on (the upstream broke off): the client's
+    connection is then cut, as the upstream's was."""
+
+
+Reply = JSONReply | BytesReply | StreamReply | LiveStreamReply

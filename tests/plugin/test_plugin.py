@@ -159,7 +159,8 @@ def test_marker_configures_the_test_and_reports_bad_arguments(inner: pytest.Pyte
     result.stdout.fnmatch_lines(
         [
             "*ERROR at setup of test_misspelt_argument*",
-            "@pytest.mark.mock_openai: unknown argument(s) seeed; expected latency, replies, rules, seed",
+            "@pytest.mark.mock_openai: unknown argument(s) seeed; "
+            "expected cassette, latency, replay_speed, replies, rules, seed",
             "*ERROR at setup of test_bad_rule*",
             "@pytest.mark.mock_openai: rules.0.action.status.status: Input should be greater than or equal to 400",
             "*ERROR at setup of test_bad_latency*",
