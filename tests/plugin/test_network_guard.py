@@ -42,6 +42,14 @@ def test_the_real_environments_urls_are_blocked_by_host_or_loopback_port() -> No
     assert not guard.is_blocked("127.0.0.1", 4001)  # the fake lives on loopback too
 
 
+def test_the_upstream_a_cassette_is_recorded_from_is_let_through_and_nothing_else() -> None:
+    guard = _guard()
+    guard.allow("https://API.openai.com/v1")
+    assert not guard.is_blocked("api.openai.com", 443)
+    assert guard.is_blocked("us.api.openai.com", 443)
+    assert guard.is_blocked("contoso.openai.azure.com", 443)
+
+
 def test_sync_lookup_and_ip_literal_connect_are_refused() -> None:
     guard = _guard("http://127.0.0.1:4000/v1")
     guard.current_test = "test_x.py::test_y"

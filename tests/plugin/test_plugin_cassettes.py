@@ -4,6 +4,7 @@ gone, also two tests at once under pytest-xdist; what a missing, unrecordable or
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -59,6 +60,10 @@ def test_record_once_under_xdist_then_replay_with_the_upstream_gone(
     out = tmp_path / "out"
     out.mkdir()
     monkeypatch.setenv("OPENAI_API_KEY", UPSTREAM_KEY)
+    # the inner run is a project of its own: an outer xdist worker's variables would make its controller look
+    # like a worker (the plugin tells them apart by PYTEST_XDIST_WORKER)
+    for name in [name for name in os.environ if name.startswith("PYTEST_XDIST_")]:
+        monkeypatch.delenv(name)
     monkeypatch.setenv("RECORDING_OUT", str(out))
     monkeypatch.setenv("RECORDING_PHASE", "recorded")
     recorded = inner.runpytest_subprocess(
