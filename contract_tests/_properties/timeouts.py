@@ -75,8 +75,9 @@ async def _run(env: Env, case: TimeoutCase, attempts: int) -> _Outcome:
     bound = attempts * case.timeout + sum(high for _, high in BACKOFF_BOUNDS[: attempts - 1]) + 5.0
     async with open_session(env, max_retries=case.max_retries, client_timeout=case.timeout, fresh=True) as session:
         # one call first, on another path: the first attempt then reuses its connection instead of connecting
-        # within its timeout
-        await session.client.models.list()
+        # within its timeout (best effort: on a loaded machine this call may time out too)
+        with contextlib.suppress(session.errors.APIConnectionError):
+            await session.client.models.list()
         session.server.add_rules(_rule(case))
         raised: BaseException | None = None
         try:
