@@ -7,14 +7,22 @@ way, once the dispatcher is done with it.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable, Iterable
+
+import anyio
 
 from starlette.types import Message, Scope, Send
 
 from ..state.counters import Stats
 from ..state.journal import Journal, Outcome
 
-__all__ = ["Tally"]
+__all__ = ["SLICE_SECONDS", "Tally"]
+
+#: the longest a stream's sending loop runs before it lets the event loop serve others
+SLICE_SECONDS = 0.005
+#: events between looks at the clock
+_CLOCK_EVERY = 32
 
 
 class Tally:
@@ -54,17 +62,26 @@ class Tally:
 
         A stream sends hundreds of events, so this is one loop without a wrapper call per event, and each event
         takes the lock once (the count of one event and the bytes of the next are noted together, with nothing
-        awaited in between, so no reader on the loop can tell)."""
+        awaited in between, so no reader on the loop can tell).
+
+        Events are made as they are taken (``frames`` may be a generator) and ``send`` only waits when the
+        client reads slower than the events come, so the loop gives the event loop a turn every
+        :data:`SLICE_SECONDS`: a long stream to a fast client never holds up other requests (nor the listener
+        that notices the client leaving)."""
         record, lock = self.record, self.journal.lock
 
         async def send_events(frames: Iterable[bytes]) -> None:
             sent = 0
-            for frame in frames:
+            slice_ends = time.perf_counter() + SLICE_SECONDS
+            for count, frame in enumerate(frames, 1):
                 with lock:
                     record.events_sent += sent
                     record.bytes_sent += len(frame)
                 sent = 1
                 await send({"type": "http.response.body", "body": frame, "more_body": True})
+                if not count % _CLOCK_EVERY and time.perf_counter() >= slice_ends:
+                    await anyio.sleep(0)
+                    slice_ends = time.perf_counter() + SLICE_SECONDS
             with lock:
                 record.events_sent += sent
 

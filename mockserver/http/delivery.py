@@ -7,6 +7,7 @@ away is not done here: the dispatcher runs a listener beside delivery that cance
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 
@@ -131,14 +132,19 @@ async def _deliver_stream(reply: StreamReply, wire: Wire, shaping: Shaping) -> N
             await wire.send_events(event.encode() for event in reply.terminal)
         await wire.send({"type": "http.response.body", "body": b"", "more_body": False})
         return
-    named = any(event.event is not None for event in reply.events)
-    for index, event in enumerate(reply.events):
-        if await _interject(index, named, wire, shaping):
+    # events are made as they are taken: whether they are named (the Responses API) is known from the first
+    events = iter(reply.events)
+    first = next(events, None)
+    named = first is not None and first.event is not None
+    position = 0
+    for event in itertools.chain(() if first is None else (first,), events):
+        if await _interject(position, named, wire, shaping):
             return
-        if index > 0 and shaping.itl is not None:
+        if position > 0 and shaping.itl is not None:
             await wire.pause(shaping.itl())
         await _send_event(event, wire)
-    if await _interject(len(reply.events), named, wire, shaping):
+        position += 1
+    if await _interject(position, named, wire, shaping):
         return
     if not shaping.drop_terminal:
         for event in reply.terminal:
