@@ -26,6 +26,7 @@ from ..wire.fields import (
     required_str,
 )
 from ..wire.metadata import parse_metadata
+from ._request_limits import check_schema, check_tool_count
 
 __all__ = ["REASONING_MODEL_PREFIXES", "ResponsesRequest", "is_reasoning_model", "parse_request"]
 
@@ -151,7 +152,9 @@ def _number(body: dict[str, Any], name: str, low: float, high: float) -> float:
 
 def _tools(body: dict[str, Any]) -> list[dict[str, Any]]:
     tools = []
-    for index, tool in enumerate(optional_list(body, "tools") or []):
+    offered = optional_list(body, "tools") or []
+    check_tool_count(offered)
+    for index, tool in enumerate(offered):
         where = f"tools[{index}]"
         if not isinstance(tool, dict):
             raise invalid_type(where, "an object", tool)
@@ -160,6 +163,7 @@ def _tools(body: dict[str, Any]) -> list[dict[str, Any]]:
             raise invalid_value(f"{where}.type", f"Invalid value: '{kind}'. This server supports 'function' tools.")
         name = _name(tool, "name", where)
         parameters = optional_object(*_nested(tool, where, "parameters"))
+        check_schema(parameters, owner=f"function '{name}'", param=f"{where}.parameters")
         description = optional_str(*_nested(tool, where, "description"))
         strict = optional_bool(*_nested(tool, where, "strict"), default=True)
         tools.append(
@@ -225,9 +229,11 @@ def _text(body: dict[str, Any]) -> dict[str, Any]:
     schema = format_.get("schema")
     if not isinstance(schema, dict):
         raise invalid_type("text.format.schema", "an object", schema)
+    name = _name(format_, "name", "text.format")
+    check_schema(schema, owner=f"text.format '{name}'", param="text.format.schema")
     echoed = {
         "type": "json_schema",
-        "name": _name(format_, "name", "text.format"),
+        "name": name,
         "schema": schema,
         "strict": optional_bool(*_nested(format_, "text.format", "strict")),
         "description": optional_str(*_nested(format_, "text.format", "description")),
