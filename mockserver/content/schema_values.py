@@ -192,8 +192,11 @@ class _Generator:
         longest = _int_keyword(schema, "maxLength", max(shortest, 24))
         words: list[str] = []
         target = self.rng.randint(min(max(shortest, 3), longest), longest) if longest > 0 else 0
-        while len(" ".join(words)) < target:
-            words.append(self.rng.choice(_WORDS))
+        joined = 0  # len(" ".join(words)), kept as words are added
+        while joined < target:
+            word = self.rng.choice(_WORDS)
+            joined += len(word) + (1 if words else 0)
+            words.append(word)
         return " ".join(words)[:target].rstrip().ljust(target, "x") if target else ""
 
     def _array(self, schema: Mapping[str, Any], depth: int) -> list[Any]:

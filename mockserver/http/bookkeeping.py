@@ -20,7 +20,7 @@ from ..state.journal import Journal, Outcome
 __all__ = ["SLICE_SECONDS", "Tally"]
 
 #: the longest a stream's sending loop runs before it lets the event loop serve others
-SLICE_SECONDS = 0.005
+SLICE_SECONDS = 0.002
 #: events between looks at the clock
 _CLOCK_EVERY = 32
 
@@ -29,12 +29,14 @@ class Tally:
     def __init__(self, scope: Scope, request_id: str, journal: Journal, stats: Stats) -> None:
         self.journal = journal
         self._stats = stats
+        #: the request's headers as sent (the journal keeps them redacted and truncated)
+        self.headers = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in scope["headers"]}
         self.record = journal.begin(
             request_id=request_id,
             method=scope["method"],
             path=scope["path"],
             query=scope.get("query_string", b"").decode("latin-1"),
-            headers={name.decode("latin-1").lower(): value.decode("latin-1") for name, value in scope["headers"]},
+            headers=self.headers,
         )
         self._streaming = False
         self._finished = False

@@ -110,9 +110,9 @@ class Endpoint:
         except APIErrorResponse as exc:
             await deliver(JSONReply(exc.body(), exc.status, exc.headers), wire)
             return
-        facts = RequestFacts(record.method, record.path, record.headers, _lenient_json(raw))
+        facts = RequestFacts(record.method, record.path, tally.headers, _lenient_json(raw))
+        journal.keep_body(record, raw)
         with journal.lock:
-            record.body = facts.body
             record.stream = facts.stream
         try:
             selection = _select(facts, state)
@@ -150,20 +150,22 @@ class Endpoint:
             return reply
         limiter = state.rate_limiter
         if limiter is None:  # the estimate is only for the rate limits
-            return reshape(action, await self._run_handler(wire.scope, raw, receive, state))
+            return reshape(action, await self._run_handler(wire.scope, raw, facts.body, receive, state))
         estimate = estimate_tokens(facts.body)
         refusal = _rate_limited(wire, limiter, facts.model, estimate)
         if refusal is not None:
             return refusal
-        handled = reshape(action, await self._run_handler(wire.scope, raw, receive, state))
+        handled = reshape(action, await self._run_handler(wire.scope, raw, facts.body, receive, state))
         if not isinstance(handled, BytesReply):
             limiter.record(handled.tokens, estimate)
         return handled
 
-    async def _run_handler(self, scope: Scope, raw: bytes, receive: Receive, state: ServerState) -> Reply:
+    async def _run_handler(self, scope: Scope, raw: bytes, parsed: Any, receive: Receive, state: ServerState) -> Reply:
+        """Runs the handler on the body; ``parsed`` is the body already parsed (``None``: not JSON), so a large body
+        is parsed once."""
         request = Request(scope, _replay(raw, receive))
         try:
-            body = _parse_json(raw, request) if self.json_body else None
+            body = (parsed if parsed is not None else _parse_json(raw, request)) if self.json_body else None
             return await self.handler(Call(request, body, state, raw))
         except APIErrorResponse as exc:
             return JSONReply(exc.body(), exc.status, exc.headers)

@@ -37,7 +37,12 @@ class ServerState:
         #: fills the stores with ``config.prepopulate``'s items on every reset (the endpoints know their shapes)
         self._prepopulate = prepopulate
         self.rules = RuleEngine(config.seed)
-        self.journal = Journal(config.journal_size, clock=clock)
+        self.journal = Journal(
+            config.journal_size,
+            clock=clock,
+            byte_budget=config.journal_bytes,
+            longest_kept=config.journal_body_bytes,
+        )
         self.stats = Stats()
         #: wakes hung requests when the server stops
         self.stopping = StopSignal()
