@@ -36,7 +36,7 @@ class ServerState:
         self.clock = clock
         #: fills the stores with ``config.prepopulate``'s items on every reset (the endpoints know their shapes)
         self._prepopulate = prepopulate
-        self.rules = RuleEngine(config.seed)
+        self.rules = RuleEngine(config.seed, max_rules=config.max_rules)
         self.journal = Journal(
             config.journal_size,
             clock=clock,
