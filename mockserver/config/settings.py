@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from ..faults.latency import LatencyProfile
 from ..faults.rate_limits import RateLimits
@@ -54,7 +55,17 @@ DEFAULT_OUTPUT_TOKEN_LIMITS = {
 }
 _LARGEST_OUTPUT_LIMIT = 1_000_000
 #: what a secret sent in an HTTP header can be: printable ASCII, no spaces
-_HEADER_TOKEN = r"^[!-~]+$"
+_HEADER_TOKEN = re.compile(r"^[!-~]+$")
+
+
+def _header_token(value: str | None) -> str | None:
+    if value is not None and not _HEADER_TOKEN.match(value):
+        raise ValueError("must be printable ASCII without spaces (clients send it in an HTTP header)")
+    return value
+
+
+#: a secret clients send in a header: 1..4096 printable ASCII characters
+_HeaderSecret = Annotated[str | None, Field(min_length=1, max_length=4096), AfterValidator(_header_token)]
 
 
 class _Frozen(BaseModel):
@@ -87,7 +98,7 @@ class Prepopulate(_Frozen):
 class ServerConfig(_Frozen):
     seed: int = Field(default=0, ge=-(1 << 63), lt=1 << 63)
     #: when set, requests must send ``Authorization: Bearer <api_key>``
-    api_key: str | None = Field(default=None, min_length=1, max_length=4096, pattern=_HEADER_TOKEN)
+    api_key: _HeaderSecret = None
     #: ``generate``: seeded text; ``echo``: the last user message back
     mode: Literal["generate", "echo"] = "generate"
     models: tuple[str, ...] = DEFAULT_MODELS
@@ -110,7 +121,7 @@ class ServerConfig(_Frozen):
     #: serve the control API under ``/_mock/`` (off: those URLs are unknown, 404)
     control_api: bool = True
     #: when set, control API requests must send it in the ``X-Mock-Control-Token`` header
-    control_token: str | None = Field(default=None, min_length=1, max_length=4096, pattern=_HEADER_TOKEN)
+    control_token: _HeaderSecret = None
 
     # -- limits: what keeps one request, however hostile, from exhausting the fake (see docs/limits.md) ----------
     #: per model, the most tokens one reply (one choice) may hold, as the real models' output limits

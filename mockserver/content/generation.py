@@ -191,7 +191,9 @@ def _from_canned(canned: CannedReply, request: GenerationRequest, rng: random.Ra
                 _call_id(rng),
                 call.name,
                 _clipped(
-                    call.arguments if isinstance(call.arguments, str) else json.dumps(call.arguments, ensure_ascii=False),
+                    call.arguments
+                    if isinstance(call.arguments, str)
+                    else json.dumps(call.arguments, ensure_ascii=False),
                     char_budget(request.limit),
                 ),
             )

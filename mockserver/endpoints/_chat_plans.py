@@ -106,8 +106,6 @@ async def _generate(state: ServerState, request: ChatRequest, *, consume_canned:
     if expected_tokens(state, request) <= HEAVY_TOKENS:
         return generate_choices(state, request, consume_canned=consume_canned)
     return await off_the_loop(
-        lambda should_stop: generate_choices(
-            state, request, consume_canned=consume_canned, should_stop=should_stop
-        ),
+        lambda should_stop: generate_choices(state, request, consume_canned=consume_canned, should_stop=should_stop),
         state.stopping,
     )

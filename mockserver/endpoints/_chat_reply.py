@@ -46,7 +46,9 @@ class ChatChoice:
 
     def iter_logprobs(self) -> Iterator[dict[str, Any]]:
         """:attr:`logprobs` one at a time (the same draws)."""
-        return iter_chat_logprobs(logprob_rng(self.key, self.index), self.generation.iter_pieces(), self.logprobs_top or 0)
+        return iter_chat_logprobs(
+            logprob_rng(self.key, self.index), self.generation.iter_pieces(), self.logprobs_top or 0
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -86,7 +86,9 @@ def parse_chat_request(body: Mapping[str, Any], state: ServerState) -> ChatReque
     tier = optional_choice(body, "service_tier", SERVICE_TIERS)
     model = known_model(body, state)
     limit_param = "max_completion_tokens" if max_completion is not None else "max_tokens"
-    output_limit = check_max_tokens(state, model, max_completion if max_completion is not None else max_tokens, limit_param)
+    output_limit = check_max_tokens(
+        state, model, max_completion if max_completion is not None else max_tokens, limit_param
+    )
     tool_tokens = count_tokens(json.dumps(body.get("tools"))) if tools else 0
     return ChatRequest(
         model=model,

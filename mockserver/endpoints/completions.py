@@ -18,10 +18,10 @@ from typing import Any
 from starlette.routing import BaseRoute, Route
 
 from ..content.generation import Generation, GenerationRequest, generate
-from ..state.server_state import ServerState
 from ..content.logprobs import completion_logprobs, logprob_rng
 from ..content.tokenizer import count_tokens, split_tokens
 from ..http.dispatch import Call, Endpoint
+from ..state.server_state import ServerState
 from ..wire.errors import invalid_type, invalid_value
 from ..wire.fields import optional_bool, optional_int, optional_number, optional_str, required
 from ..wire.replies import JSONReply, Reply, StreamReply
@@ -100,7 +100,9 @@ async def create_completion(call: Call) -> Reply:
     if per_choice * len(requests) <= HEAVY_TOKENS:
         generations = _generate_all(state, requests)
     else:
-        generations = await off_the_loop(lambda should_stop: _generate_all(state, requests, should_stop), state.stopping)
+        generations = await off_the_loop(
+            lambda should_stop: _generate_all(state, requests, should_stop), state.stopping
+        )
     choices = [
         _Choice(request.choice_index, request.prompt if echo else "", generation, top, key)
         for request, generation in zip(requests, generations, strict=True)

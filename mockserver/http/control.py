@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import anyio
+import anyio.lowlevel
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
@@ -90,7 +91,7 @@ async def _parse_rules_sliced(data: Any, max_rules: int | None) -> tuple[Rule, .
     rules: list[Rule] = []
     for start in range(0, len(data), _RULES_PER_SLICE):
         rules.extend(parse_rules(data[start : start + _RULES_PER_SLICE], offset=start))
-        await anyio.sleep(0)
+        await anyio.lowlevel.checkpoint()
     return tuple(rules)
 
 
