@@ -142,6 +142,8 @@ class ServerConfig(_Frozen):
     max_connections: int = Field(default=1_000, ge=1, le=1_000_000)
     #: fault rules kept at most (a POST adding more is refused)
     max_rules: int = Field(default=10_000, ge=0, le=1_000_000)
+    #: JSON objects and arrays a request body may hold (each costs the parsed body ~100 bytes of memory)
+    max_body_containers: int = Field(default=1_000_000, ge=1, le=1 << 40)
 
     def output_token_limit(self, model: str) -> int:
         """The most tokens one reply of ``model`` may hold."""

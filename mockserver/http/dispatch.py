@@ -110,8 +110,16 @@ class Endpoint:
         except APIErrorResponse as exc:
             await deliver(JSONReply(exc.body(), exc.status, exc.headers), wire)
             return
-        facts = RequestFacts(record.method, record.path, tally.headers, _lenient_json(raw))
         journal.keep_body(record, raw)
+        containers = raw.count(b"{") + raw.count(b"[")  # an upper bound (brackets in strings count too), in C
+        if containers > state.config.max_body_containers:
+            limit = state.config.max_body_containers
+            message = f"Request body too large: it holds more than {limit} JSON objects and arrays."
+            await deliver(
+                JSONReply(error_body(message, type="invalid_request_error", code="request_too_large"), 413), wire
+            )
+            return
+        facts = RequestFacts(record.method, record.path, tally.headers, _lenient_json(raw))
         with journal.lock:
             record.stream = facts.stream
         try:

@@ -32,7 +32,7 @@ __all__ = ["EdgeLimits", "edge_limits", "edge_protocol", "uvicorn_config"]
 #: event loop's own, files the API stores)
 FD_RESERVE = 64
 #: how long a shutdown waits for requests in flight before cancelling them (SIGTERM exits within 2 s)
-GRACEFUL_SHUTDOWN_SECONDS = 1
+GRACEFUL_SHUTDOWN_SECONDS = 0.5
 
 
 @dataclass(frozen=True, slots=True)
