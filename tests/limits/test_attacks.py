@@ -88,18 +88,18 @@ def test_a_60_mb_body_is_journaled_truncated_within_the_byte_budget(tmp_path: Pa
     body = b'{"model":"gpt-4o","messages":[' + b"{}," * (20 * MB) + b"{}]}"
     assert len(body) > 60 * MB
     budget = 256 * 1024
-    with serve(tmp_path, {"journal_bytes": budget, "journal_body_bytes": 4096}) as server:
-        with httpx.Client(base_url=server.url, timeout=120) as client:
-            idle, _ = server.memory()
-            server.reset_peak()
-            for _ in range(2):
-                reply = client.post("/v1/chat/completions", content=body, headers=AUTH)
-                assert reply.status_code == 413
-                assert reply.json()["error"]["code"] == "request_too_large"
-            started = time.monotonic()
-            entries = client.get("/_mock/journal").json()["data"]
-            read_after = time.monotonic() - started
-            rss, peak = server.memory()
+    config = {"journal_bytes": budget, "journal_body_bytes": 4096}
+    with serve(tmp_path, config) as server, httpx.Client(base_url=server.url, timeout=120) as client:
+        idle, _ = server.memory()
+        server.reset_peak()
+        for _ in range(2):
+            reply = client.post("/v1/chat/completions", content=body, headers=AUTH)
+            assert reply.status_code == 413
+            assert reply.json()["error"]["code"] == "request_too_large"
+        started = time.monotonic()
+        entries = client.get("/_mock/journal").json()["data"]
+        read_after = time.monotonic() - started
+        rss, peak = server.memory()
     assert [entry["body_truncated"] for entry in entries] == [True, True]
     entry = entries[-1]
     assert entry["body"] is None
@@ -116,13 +116,13 @@ def test_a_60_mb_body_is_journaled_truncated_within_the_byte_budget(tmp_path: Pa
 
 
 def test_the_journal_drops_the_oldest_entries_past_its_byte_budget(tmp_path: Path) -> None:
-    with serve(tmp_path, {"journal_bytes": 64 * 1024, "journal_body_bytes": 8 * 1024}) as server:
-        with httpx.Client(base_url=server.url, timeout=60) as client:
-            content = "x" * 7000
-            for number in range(40):
-                body = {"model": "gpt-4o", "messages": [{"role": "user", "content": f"{number} {content}"}]}
-                assert client.post("/v1/chat/completions", json=body, headers=AUTH).status_code == 200
-            entries = client.get("/_mock/journal").json()["data"]
+    config = {"journal_bytes": 64 * 1024, "journal_body_bytes": 8 * 1024}
+    with serve(tmp_path, config) as server, httpx.Client(base_url=server.url, timeout=60) as client:
+        content = "x" * 7000
+        for number in range(40):
+            body = {"model": "gpt-4o", "messages": [{"role": "user", "content": f"{number} {content}"}]}
+            assert client.post("/v1/chat/completions", json=body, headers=AUTH).status_code == 200
+        entries = client.get("/_mock/journal").json()["data"]
     numbers = [int(entry["body"]["messages"][0]["content"].split()[0]) for entry in entries]
     assert 0 < len(numbers) < 40
     assert numbers == list(range(40 - len(numbers), 40))  # the newest, in order: the oldest went first
@@ -181,10 +181,12 @@ def test_sigterm_during_a_long_generation_exits_within_2_seconds(tmp_path: Path)
 
         def stream() -> None:
             try:
-                with httpx.Client(base_url=server.url, timeout=60) as client:
-                    with client.stream("POST", "/v1/chat/completions", json=body, headers=AUTH) as reply:
-                        for _ in reply.iter_bytes():
-                            started.set()
+                with (
+                    httpx.Client(base_url=server.url, timeout=60) as client,
+                    client.stream("POST", "/v1/chat/completions", json=body, headers=AUTH) as reply,
+                ):
+                    for _ in reply.iter_bytes():
+                        started.set()
             except httpx.HTTPError:
                 pass  # the server went away, as it should
 
