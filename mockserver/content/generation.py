@@ -245,8 +245,8 @@ def _tool_generation(calls: list[PlannedToolCall], limit: int | None) -> Generat
     for call in calls:
         name_cost = count_tokens(call.name)
         if limit is not None and used + name_cost + count_tokens(call.arguments) > limit:
-            room = max(limit - used - name_cost, 0)
-            if used < limit:
+            room = limit - used - name_cost
+            if room >= 0:  # the name fits (a model stopped within the name has made no call)
                 pieces = split_tokens(call.arguments)
                 kept.append(PlannedToolCall(call.id, call.name, "".join(pieces[:room])))
             return Generation(None, None, tuple(kept), "length", limit)
