@@ -58,7 +58,9 @@ class _HeadGuard:
         self._protocol = protocol
         self._limits = limits
         self._timer: asyncio.TimerHandle | None = None
+        #: bytes received while the head was incomplete, and bytes of the header lines parsed
         self._head_bytes = 0
+        self._header_bytes = 0
 
     def connected(self, transport: asyncio.Transport) -> bool:
         """A new connection: False (and closed) when it is one too many; else the head timer starts."""
@@ -71,7 +73,7 @@ class _HeadGuard:
     def await_head(self) -> None:
         """A request head is due: start its clock."""
         self.head_arrived()
-        self._head_bytes = 0
+        self._head_bytes = self._header_bytes = 0
         self._timer = self._protocol.loop.call_later(self._limits.header_read_timeout, self._too_slow)
 
     def head_arrived(self) -> None:
@@ -88,6 +90,20 @@ class _HeadGuard:
         self._head_bytes += size
         if self._head_bytes <= self._limits.max_header_bytes:
             return True
+        self.refuse_head()
+        return False
+
+    def header(self, size: int) -> bool:
+        """A header line of ``size`` bytes was parsed; False when the head is now over the limit."""
+        self._header_bytes += size
+        return self._header_bytes <= self._limits.max_header_bytes
+
+    @property
+    def head_too_large(self) -> bool:
+        return self._header_bytes > self._limits.max_header_bytes
+
+    def refuse_head(self) -> None:
+        """Answer 431 and close."""
         self.head_arrived()
         message = f"Request header fields too large: the limit is {self._limits.max_header_bytes} bytes."
         body = dumps(error_body(message, type="invalid_request_error", code="request_header_fields_too_large"))
@@ -97,7 +113,6 @@ class _HeadGuard:
             b"connection: close\r\ncontent-length: %d\r\n\r\n%s" % (len(body), body)
         )
         transport.close()
-        return False
 
     def _too_slow(self) -> None:
         self._timer = None
@@ -136,6 +151,10 @@ class EdgeH11Protocol(H11Protocol):
             self._guard.await_head()
 
 
+class _HeadTooLarge(Exception):
+    """A request head over ``max_header_bytes`` (raised inside the parser to stop it)."""
+
+
 def _httptools_protocol() -> type[asyncio.Protocol] | None:
     try:
         from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
@@ -163,6 +182,17 @@ def _httptools_protocol() -> type[asyncio.Protocol] | None:
             # counted after parsing: a chunk that completes the head (and carries body bytes) is never refused
             if awaiting and self._guard.awaiting_head and not self._guard.received(len(data)):
                 return
+
+        def on_header(self, name: bytes, value: bytes) -> None:
+            if not self._guard.header(len(name) + len(value) + 4):
+                raise _HeadTooLarge  # stops the parser; uvicorn then answers through send_400_response
+            super().on_header(name, value)
+
+        def send_400_response(self, msg: str) -> None:
+            if self._guard.head_too_large:
+                self._guard.refuse_head()
+            else:
+                super().send_400_response(msg)
 
         def on_headers_complete(self) -> None:
             self._guard.head_arrived()
