@@ -34,6 +34,7 @@ BENCHMARKS: Mapping[str, str] = {
     "scale": ".scale",
     "soak": ".soak",
     "storm": ".storm",
+    "hostile_soak": ".hostile_soak",
 }
 
 
