@@ -65,20 +65,24 @@ def test_the_381_byte_request_stops_at_the_output_limit_in_bounded_memory(tmp_pa
 def test_100k_rules_are_refused_at_once_and_10k_accepted(tmp_path: Path) -> None:
     rule = {"match": {"path": "/v1/models"}, "action": {"type": "status", "status": 503}}
     with serve(tmp_path) as server, httpx.Client(base_url=server.url, timeout=60) as client:
-        many = json.dumps([rule] * 100_000).encode()  # encoded before the clock starts: the server is timed
-        started = time.monotonic()
+        many = json.dumps([rule] * 100_000).encode()
+        # the server's CPU time, not wall time: a loaded machine stretches the latter, not the former
+        cpu_before = server.cpu_seconds()
         refused = client.post("/_mock/rules", content=many, headers={"content-type": "application/json"})
-        refused_after = time.monotonic() - started
+        refused_after = server.cpu_seconds() - cpu_before
         assert refused.status_code == 400
         assert refused.json()["error"]["message"].startswith("rules: at most 10000 rules")
         assert client.get("/_mock/rules").json()["rules"] == []
         with health_probe(server.url) as health:
-            started = time.monotonic()
+            cpu_before = server.cpu_seconds()
             accepted = client.post("/_mock/rules", json=[rule] * 10_000)
-            accepted_after = time.monotonic() - started
+            accepted_after = server.cpu_seconds() - cpu_before
         assert accepted.status_code == 200
         assert len(set(accepted.json()["ids"])) == 10_000
-    print(f"100k rules refused in {refused_after:.2f} s, 10k added in {accepted_after:.2f} s ({environment_note()})")
+    print(
+        f"100k rules refused in {refused_after:.2f} s of server CPU, 10k added in {accepted_after:.2f} s "
+        f"({environment_note()})"
+    )
     assert refused_after < 1.0
     [report] = health
     assert report.failures == 0
