@@ -159,3 +159,28 @@ def test_a_huge_canned_reply_is_cut_at_the_limit() -> None:
     generation = generate(state, GenerationRequest("hi", b"k", output_limit=100))
     assert (generation.finish_reason, generation.completion_tokens) == ("length", 100)
     assert len(generation.text or "") < 1000
+
+
+async def test_a_stream_holds_one_event_at_a_time() -> None:
+    import tracemalloc
+
+    from mockserver.endpoints.chat import create_chat_completion
+    from mockserver.http.dispatch import Call
+    from mockserver.wire.replies import StreamReply
+
+    state = ServerState(ServerConfig())
+    tool = _tool("t", {"type": "object", "properties": {"a": WIDE_ARRAY}, "required": ["a"]})
+    body = {"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}], "n": 2, "stream": True}
+    reply = await create_chat_completion(Call(None, {**body, "tools": [tool], "tool_choice": "required"}, state))  # type: ignore[arg-type]
+    assert isinstance(reply, StreamReply)
+    tracemalloc.start()
+    try:
+        sent = 0
+        for event in reply.events:  # as delivery takes them: each encoded, sent, dropped
+            sent += len(event.encode())
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    # two choices of 16,384 argument pieces each: megabytes of events, never more than a few of them held
+    assert sent > 7_000_000
+    assert peak < 1_000_000, f"{peak} bytes held while streaming {sent}"
