@@ -5,7 +5,8 @@ uvicorn's own settings do what they can: ``limit_concurrency`` (a 503 past that 
 setting for is added by thin subclasses of its protocols (h11 and httptools alike):
 
 - a **header-read timeout**: a connection that has not sent a whole request head within ``header_read_timeout``
-  seconds of connecting (or of its last response) is closed, so slowloris clients cannot hold sockets;
+  seconds of connecting (or of the first byte of its next request) is closed, so slowloris clients cannot hold
+  sockets; an idle keep-alive connection is uvicorn's to close (``timeout_keep_alive``);
 - a **header size limit** with httptools (h11 has its own): a head larger than ``max_header_bytes`` is answered
   ``431`` and the connection closed;
 - a **connection cap**: past ``max_connections`` open connections (never more than the process's file-descriptor
@@ -76,6 +77,13 @@ class _HeadGuard:
         self._head_bytes = self._header_bytes = 0
         self._timer = self._protocol.loop.call_later(self._limits.header_read_timeout, self._too_slow)
 
+    def bytes_arrived(self) -> None:
+        """Bytes came in: when no request is open, they start the next request's head (and its clock)."""
+        if self._timer is None:
+            cycle = self._protocol.cycle
+            if cycle is None or cycle.response_complete:
+                self.await_head()
+
     def head_arrived(self) -> None:
         if self._timer is not None:
             self._timer.cancel()
@@ -139,16 +147,15 @@ class EdgeH11Protocol(H11Protocol):
         self._guard.head_arrived()
         super().connection_lost(exc)
 
+    def data_received(self, data: bytes) -> None:
+        self._guard.bytes_arrived()
+        super().data_received(data)
+
     def handle_events(self) -> None:
         before = self.cycle
         super().handle_events()
         if self.cycle is not before:
             self._guard.head_arrived()
-
-    def on_response_complete(self) -> None:
-        super().on_response_complete()
-        if not self.transport.is_closing():
-            self._guard.await_head()
 
 
 class _HeadTooLarge(Exception):
@@ -177,6 +184,7 @@ def _httptools_protocol() -> type[asyncio.Protocol] | None:
             super().connection_lost(exc)
 
         def data_received(self, data: bytes) -> None:
+            self._guard.bytes_arrived()
             awaiting = self._guard.awaiting_head
             super().data_received(data)
             # counted after parsing: a chunk that completes the head (and carries body bytes) is never refused
@@ -197,11 +205,6 @@ def _httptools_protocol() -> type[asyncio.Protocol] | None:
         def on_headers_complete(self) -> None:
             self._guard.head_arrived()
             super().on_headers_complete()
-
-        def on_response_complete(self) -> None:
-            super().on_response_complete()
-            if not self.transport.is_closing():
-                self._guard.await_head()
 
     EdgeHttpToolsProtocol.__module__ = __name__
     EdgeHttpToolsProtocol.__qualname__ = "EdgeHttpToolsProtocol"
