@@ -184,3 +184,14 @@ async def test_a_stream_holds_one_event_at_a_time() -> None:
     # two choices of 16,384 argument pieces each: megabytes of events, never more than a few of them held
     assert sent > 7_000_000
     assert peak < 1_000_000, f"{peak} bytes held while streaming {sent}"
+
+
+def test_the_control_api_has_the_body_cap_of_the_api() -> None:
+    with MockServer(ServerConfig(max_body_bytes=4096)) as server:
+        big = json.dumps(["x" * 100] * 100)
+        for path in ("/_mock/replies", "/_mock/rules"):
+            reply = httpx.post(server.url + path, content=big, headers={"content-type": "application/json"})
+            assert reply.status_code == 413
+            assert reply.json()["error"]["code"] == "request_too_large"
+        assert server.state.replies == type(server.state.replies)()
+        assert httpx.post(server.url + "/_mock/replies", json=["fits"]).status_code == 200
