@@ -35,6 +35,7 @@ BENCHMARKS: Mapping[str, str] = {
     "soak": ".soak",
     "storm": ".storm",
     "proxy": ".proxy",
+    "hostile_soak": ".hostile_soak",
 }
 
 

@@ -107,9 +107,9 @@ def _status_step(draw: st.DrawFn) -> Step:
         return Step("status", status, retry_after_ms=ms, retry_after=seconds, should_retry=should_retry)
     if delay == "too_long_ms":
         return Step(
-            "status", status, retry_after_ms=float(draw(st.integers(120_001, 10**8))), should_retry=should_retry
+            "status", status, retry_after_ms=float(draw(st.integers(120_001, 86_400_000))), should_retry=should_retry
         )
-    return Step("status", status, retry_after=float(draw(st.integers(121, 10**6))), should_retry=should_retry)
+    return Step("status", status, retry_after=float(draw(st.integers(121, 86_400))), should_retry=should_retry)
 
 
 @st.composite

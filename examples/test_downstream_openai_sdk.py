@@ -36,7 +36,8 @@ async def test_answer_uses_the_model_reply(mock_openai: MockOpenAI) -> None:
     assert await answer("Capital of France?") == "Paris."
     body = mock_openai.last_body(CHAT)
     assert body["messages"] == [{"role": "user", "content": "Capital of France?"}]
-    assert mock_openai.last_headers(CHAT)["authorization"] == f"Bearer {mock_openai.api_key}"
+    # the journal keeps a secret's scheme and last four characters only
+    assert mock_openai.last_headers(CHAT)["authorization"] == f"Bearer ***{mock_openai.api_key[-4:]}"
 
 
 async def test_answer_survives_two_rate_limits(mock_openai: MockOpenAI) -> None:

@@ -16,6 +16,7 @@ from .app import MockApp, create_app
 from .config.settings import CannedReply, ServerConfig
 from .faults.engine import ActiveRule
 from .faults.rules import Match, Rule, parse_rules
+from .http.edge import uvicorn_config
 from .scripting import RuleBuilder
 from .state.journal import JournalEntry
 from .state.server_state import ServerState
@@ -149,8 +150,9 @@ class MockServer:
         self.state.stopping.arm()
         sock = bind_socket(self.host, self._requested_port)
         self._port = sock.getsockname()[1]
-        config = uvicorn.Config(
+        config = uvicorn_config(
             self.app,
+            self.config,
             log_level="warning",
             lifespan="off",
             timeout_graceful_shutdown=self._shutdown_timeout,

@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from ..wire.json_codec import dumps, loads
@@ -62,22 +63,24 @@ def _filtered_body(body: dict[str, Any]) -> dict[str, Any]:
     return {**body, "prompt_filter_results": _prompt_filter_results(1), "choices": choices}
 
 
-def _filtered_events(events: tuple[SSEEvent, ...]) -> tuple[SSEEvent, ...]:
-    adapted: list[SSEEvent] = []
+def _filtered_events(events: Iterable[SSEEvent]) -> Iterator[SSEEvent]:
+    """The events as Azure streams them, made one by one as ``events`` yields them (a long stream is never whole
+    in memory): an opening chunk of prompt filter results, then each chunk with its choices' filter results."""
+    opened = False
     for event in events:
         chunk = loads(event.data)
-        if not adapted and isinstance(chunk, dict):
+        if not opened and isinstance(chunk, dict):
             opening = {**chunk, "choices": [], "prompt_filter_results": _prompt_filter_results(1)}
             opening.pop("usage", None)
-            adapted.append(SSEEvent(dumps(opening), event.event))
+            yield SSEEvent(dumps(opening), event.event)
+        opened = True
         if isinstance(chunk, dict) and chunk.get("choices"):
             chunk["choices"] = [
                 {**choice, "content_filter_results": _choice_filter(choice)} for choice in chunk["choices"]
             ]
-            adapted.append(SSEEvent(dumps(chunk), event.event))
+            yield SSEEvent(dumps(chunk), event.event)
         else:
-            adapted.append(event)
-    return tuple(adapted)
+            yield event
 
 
 def _choice_filter(choice: dict[str, Any]) -> dict[str, Any]:

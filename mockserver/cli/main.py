@@ -18,6 +18,7 @@ from ..config.scenario import apply_scenario, load_scenario
 from ..config.settings import ConfigError, ServerConfig, default_config, format_validation_error, load_config
 from ..faults.latency import LatencyProfile, parse_latency_text
 from ..faults.rate_limits import RateLimits
+from ..http.edge import uvicorn_config
 from ..server import bind_socket
 from ..state.stopping import StopSignal
 from .recording import add_recording_commands, apply_recording_flags, recording_banner
@@ -31,7 +32,9 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="serve the fake API until interrupted")
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
-    serve.add_argument("--port", type=int, default=8000, help="port to bind; 0 picks a free one (default: 8000)")
+    serve.add_argument(
+        "--port", type=_port, default=8000, help="port to bind, 0..65535; 0 picks a free one (default: 8000)"
+    )
     serve.add_argument("--config", metavar="FILE", help="a JSON or YAML config file (default: the embedded one)")
     serve.add_argument("--seed", type=int, help="seed for generated content and ids")
     serve.add_argument("--api-key", help="require this API key (default: any non-empty key)")
@@ -50,6 +53,11 @@ def _parser() -> argparse.ArgumentParser:
     faults.add_argument("--rpm", type=int, help="requests per minute before a 429")
     faults.add_argument("--tpm", type=int, help="tokens per minute before a 429")
     faults.add_argument("--journal-size", type=int, metavar="N", help="requests the journal keeps (default 10000)")
+    limits = serve.add_argument_group("limits (see docs/limits.md)")
+    limits.add_argument("--journal-bytes", type=int, metavar="N", help="bytes the journal keeps (default 64 MiB)")
+    limits.add_argument("--output-limit", type=int, metavar="TOKENS", help="output limit of models the config omits")
+    limits.add_argument("--header-timeout", type=float, metavar="SECONDS", help="time to send a request head (10)")
+    limits.add_argument("--max-connections", type=int, metavar="N", help="open connections at most (default 1000)")
     _add_model_flags(serve)
     add_recording_commands(commands, serve)  # last: ``proxy`` takes every option ``serve`` has
     return parser
@@ -62,6 +70,25 @@ def _add_model_flags(serve: argparse.ArgumentParser) -> None:
         action="store_true",
         help="serve only the configured models: any other id gets OpenAI's 404 model_not_found (default: any id)",
     )
+
+
+#: the limits' flags and the config fields they set
+_LIMIT_FLAGS = (
+    ("journal_bytes", "journal_bytes"),
+    ("output_limit", "default_output_token_limit"),
+    ("header_timeout", "header_read_timeout"),
+    ("max_connections", "max_connections"),
+)
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"expected a port number from 0 to 65535, got {text!r}")
+    return value
 
 
 def _positive(text: str) -> int:
@@ -113,6 +140,9 @@ def _apply_flags(config: ServerConfig, args: argparse.Namespace) -> ServerConfig
         changes["journal_size"] = args.journal_size
     if args.error_rate is not None:
         changes["error_rate"] = args.error_rate
+    for flag, field in _LIMIT_FLAGS:
+        if getattr(args, flag) is not None:
+            changes[field] = getattr(args, flag)
     if args.no_control:
         changes["control_api"] = False
     if args.control_token is not None:
@@ -199,10 +229,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("mockserver: stopped", flush=True)
         return 0
     app = create_app(config)
-    server = _Server(
-        uvicorn.Config(app, log_level=args.log_level, lifespan="off", timeout_graceful_shutdown=5),
-        app.state.mock.stopping,
-    )
+    server = _Server(uvicorn_config(app, config, log_level=args.log_level, lifespan="off"), app.state.mock.stopping)
     previous = signal.signal(signal.SIGTERM, _terminated)
     try:
         server.run(sockets=[sock])

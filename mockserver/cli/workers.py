@@ -13,11 +13,11 @@ from __future__ import annotations
 import os
 import socket
 
-import uvicorn
 from uvicorn.supervisors import Multiprocess
 
 from ..app import MockApp, create_app
 from ..config.settings import ServerConfig
+from ..http.edge import uvicorn_config
 
 __all__ = ["CONFIG_ENV", "MULTI_WORKER_WARNING", "serve_workers", "worker_app"]
 
@@ -38,12 +38,7 @@ def worker_app() -> MockApp:
 def serve_workers(config: ServerConfig, sock: socket.socket, *, workers: int, log_level: str) -> None:
     """Serve ``config`` from ``workers`` processes on ``sock`` until interrupted."""
     os.environ[CONFIG_ENV] = config.model_dump_json()
-    settings = uvicorn.Config(
-        f"{__name__}:worker_app",
-        factory=True,
-        workers=workers,
-        log_level=log_level,
-        lifespan="off",
-        timeout_graceful_shutdown=5,
+    settings = uvicorn_config(
+        f"{__name__}:worker_app", config, factory=True, workers=workers, log_level=log_level, lifespan="off"
     )
     Multiprocess(settings, sockets=[sock]).run()

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from ..faults.latency import LatencyProfile
 from ..faults.rate_limits import RateLimits
@@ -42,6 +43,32 @@ DEFAULT_MODELS = (
 )
 
 
+#: the output limits of the default models (tokens), as OpenAI publishes them
+DEFAULT_OUTPUT_TOKEN_LIMITS = {
+    "gpt-4o": 16_384,
+    "gpt-4o-mini": 16_384,
+    "gpt-4": 8_192,
+    "gpt-4.1": 32_768,
+    "gpt-4.1-mini": 32_768,
+    "gpt-3.5-turbo": 4_096,
+    "gpt-3.5-turbo-instruct": 4_096,
+    "o3-mini": 100_000,
+}
+_LARGEST_OUTPUT_LIMIT = 1_000_000
+#: what a secret sent in an HTTP header can be: printable ASCII, no spaces
+_HEADER_TOKEN = re.compile(r"^[!-~]+$")
+
+
+def _header_token(value: str | None) -> str | None:
+    if value is not None and not _HEADER_TOKEN.match(value):
+        raise ValueError("must be printable ASCII without spaces (clients send it in an HTTP header)")
+    return value
+
+
+#: a secret clients send in a header: 1..4096 printable ASCII characters
+_HeaderSecret = Annotated[str | None, Field(min_length=1, max_length=4096), AfterValidator(_header_token)]
+
+
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -70,20 +97,20 @@ class Prepopulate(_Frozen):
 
 
 class ServerConfig(_Frozen):
-    seed: int = 0
+    seed: int = Field(default=0, ge=-(1 << 63), lt=1 << 63)
     #: when set, requests must send ``Authorization: Bearer <api_key>``
-    api_key: str | None = None
+    api_key: _HeaderSecret = None
     #: ``generate``: seeded text; ``echo``: the last user message back
     mode: Literal["generate", "echo"] = "generate"
     models: tuple[str, ...] = DEFAULT_MODELS
     replies: tuple[CannedReply | str, ...] = ()
     prepopulate: Prepopulate = Prepopulate()
-    max_body_bytes: int = Field(default=64 * 1024 * 1024, gt=0)
+    max_body_bytes: int = Field(default=64 * 1024 * 1024, gt=0, le=1 << 40)
     #: bounds on the length of generated replies, in tokens
-    min_reply_tokens: int = Field(default=8, ge=1)
-    max_reply_tokens: int = Field(default=48, ge=1)
+    min_reply_tokens: int = Field(default=8, ge=1, le=_LARGEST_OUTPUT_LIMIT)
+    max_reply_tokens: int = Field(default=48, ge=1, le=_LARGEST_OUTPUT_LIMIT)
     #: how many requests the journal keeps (a ring buffer)
-    journal_size: int = Field(default=10_000, ge=0)
+    journal_size: int = Field(default=10_000, ge=0, le=100_000_000)
     #: the default delays of every reply (a latency rule overrides them for the requests it matches)
     latency: LatencyProfile | None = None
     #: requests / tokens per minute; answered with a 429 when a bucket is empty
@@ -95,12 +122,38 @@ class ServerConfig(_Frozen):
     #: serve the control API under ``/_mock/`` (off: those URLs are unknown, 404)
     control_api: bool = True
     #: when set, control API requests must send it in the ``X-Mock-Control-Token`` header
-    control_token: str | None = Field(default=None, min_length=1)
+    control_token: _HeaderSecret = None
     #: ``False`` (the default): every model id is served; ``True``: ids not in ``models`` get OpenAI's 404
     #: ``model_not_found`` (an Azure deployment: ``DeploymentNotFound``)
     strict_models: bool = False
     #: answer from recorded cassettes and/or an upstream, recording what it answers (see docs/record-replay.md)
     recording: RecordingSettings | None = None
+
+    # -- limits: what keeps one request, however hostile, from exhausting the fake (see docs/limits.md) ----------
+    #: per model, the most tokens one reply (one choice) may hold, as the real models' output limits
+    output_token_limits: dict[str, Annotated[int, Field(ge=1, le=_LARGEST_OUTPUT_LIMIT)]] = Field(
+        default_factory=lambda: dict(DEFAULT_OUTPUT_TOKEN_LIMITS)
+    )
+    #: the output limit of a model ``output_token_limits`` does not name
+    default_output_token_limit: int = Field(default=4_096, ge=1, le=_LARGEST_OUTPUT_LIMIT)
+    #: the bytes the journal keeps in all (request bodies and headers counted); the oldest entries go first
+    journal_bytes: int = Field(default=64 * 1024 * 1024, ge=0, le=1 << 40)
+    #: a request body or header value larger than this is journaled truncated, with its length and a digest
+    journal_body_bytes: int = Field(default=64 * 1024, ge=0, le=1 << 40)
+    #: a connection that has not sent a request's whole header block within this many seconds is closed
+    header_read_timeout: float = Field(default=10.0, gt=0, le=3600, allow_inf_nan=False)
+    #: the most bytes a request's header block may have (a larger one is answered 431 and closed)
+    max_header_bytes: int = Field(default=64 * 1024, ge=1024, le=16 * 1024 * 1024)
+    #: open connections at most; past it new connections are closed at once
+    max_connections: int = Field(default=1_000, ge=1, le=1_000_000)
+    #: fault rules kept at most (a POST adding more is refused)
+    max_rules: int = Field(default=10_000, ge=0, le=1_000_000)
+    #: JSON objects and arrays a request body may hold (each costs the parsed body ~100 bytes of memory)
+    max_body_containers: int = Field(default=1_000_000, ge=1, le=1 << 40)
+
+    def output_token_limit(self, model: str) -> int:
+        """The most tokens one reply of ``model`` may hold."""
+        return self.output_token_limits.get(model, self.default_output_token_limit)
 
     def with_changes(self, **changes: Any) -> ServerConfig:
         """A copy with ``changes`` applied and validated."""

@@ -11,7 +11,13 @@
 
 Everything random is drawn from an RNG seeded by ``(config.seed, request.key, choice_index)``, so the same seed
 and request always give the same reply, streamed or not. ``stop`` then cuts text before the first stop sequence
-and ``max_tokens`` cuts text or tool arguments (``finish_reason: "length"``), the way OpenAI does.
+and the output limit (``max_tokens``, else the model's ``output_limit``) cuts text or tool arguments
+(``finish_reason: "length"``), the way OpenAI does.
+
+Generation is linear in the request and bounded by the limit whatever the schema asks for: nothing is made past
+what the limit can show (a token is at most :data:`~.tokenizer.LONGEST_PIECE` characters, so ``limit + 2`` times
+that many characters always hold more than ``limit`` tokens), and a reply keeps its text, not a piece per token
+(:attr:`Generation.pieces` splits it when asked; :meth:`Generation.iter_pieces` one piece at a time).
 """
 
 from __future__ import annotations
@@ -21,11 +27,12 @@ import json
 import random
 import re
 import string
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .schema_values import value_for_schema
-from .tokenizer import count_tokens, split_tokens
+from .tokenizer import LONGEST_PIECE, count_tokens, iter_tokens, split_tokens
 
 if TYPE_CHECKING:
     from ..config.settings import CannedReply
@@ -37,6 +44,7 @@ __all__ = [
     "GenerationRequest",
     "PlannedToolCall",
     "ToolSpec",
+    "char_budget",
     "generate",
 ]
 
@@ -77,17 +85,34 @@ class PlannedToolCall:
         """The arguments as token pieces, for streaming them fragment by fragment."""
         return tuple(split_tokens(self.arguments))
 
+    def iter_argument_pieces(self) -> Iterator[str]:
+        """:meth:`argument_pieces` one at a time, without holding them all."""
+        return iter_tokens(self.arguments)
+
 
 @dataclass(frozen=True, slots=True)
 class Generation:
     #: ``None`` when the reply is tool calls only
     text: str | None
-    #: ``text`` split into token pieces: ``"".join(pieces) == (text or "")``
-    pieces: tuple[str, ...]
+    #: the pieces a canned reply gave (their join is ``text``); ``None``: ``text`` split by the tokenizer
+    given_pieces: tuple[str, ...] | None
     tool_calls: tuple[PlannedToolCall, ...]
     #: ``"stop"``, ``"length"`` or ``"tool_calls"``
     finish_reason: str
     completion_tokens: int
+
+    @property
+    def pieces(self) -> tuple[str, ...]:
+        """``text`` as token pieces: ``"".join(pieces) == (text or "")`` (made on each call: keep it short-lived)."""
+        if self.given_pieces is not None:
+            return self.given_pieces
+        return tuple(split_tokens(self.text or ""))
+
+    def iter_pieces(self) -> Iterator[str]:
+        """:attr:`pieces` one at a time, without holding them all."""
+        if self.given_pieces is not None:
+            return iter(self.given_pieces)
+        return iter_tokens(self.text or "")
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +133,21 @@ class GenerationRequest:
     continuation: bool = False
     #: ``False``: at most one tool call per reply
     parallel_tool_calls: bool = True
+    #: the model's output limit in tokens, which cuts a reply when ``max_tokens`` does not (``None``: no limit)
+    output_limit: int | None = None
+
+    @property
+    def limit(self) -> int | None:
+        """The tokens a reply may hold: the smaller of ``max_tokens`` and ``output_limit``."""
+        if self.max_tokens is None:
+            return self.output_limit
+        return self.max_tokens if self.output_limit is None else min(self.max_tokens, self.output_limit)
+
+
+def char_budget(limit: int | None) -> int | None:
+    """Characters enough to hold more than ``limit`` tokens, so text made up to it cuts exactly as the whole
+    would (the first ``limit`` pieces of a prefix this long are the whole text's)."""
+    return None if limit is None else (limit + 2) * LONGEST_PIECE
 
 
 def generate(state: ServerState, request: GenerationRequest, *, consume_canned: bool = True) -> Generation:
@@ -117,21 +157,26 @@ def generate(state: ServerState, request: GenerationRequest, *, consume_canned: 
     and ``request`` (callers may then keep it)."""
     rng = random.Random(_seed(state.config.seed, request))
     canned = state.next_reply() if consume_canned else None
+    limit = request.limit
+    budget = char_budget(limit)
     if canned is not None:
         return _from_canned(canned, request, rng)
     tools = _tools_to_call(request, rng)
     if tools:
-        calls = [PlannedToolCall(_call_id(rng), tool.name, _arguments(tool, rng)) for tool in tools]
-        return _tool_generation(calls, request.max_tokens)
+        calls = [PlannedToolCall(_call_id(rng), tool.name, _arguments(tool, rng, budget)) for tool in tools]
+        return _tool_generation(calls, limit)
     if request.json_schema is not None:
-        text = json.dumps(value_for_schema(request.json_schema, rng), separators=(",", ":"), ensure_ascii=False)
-        return _text_generation(split_tokens(text), request)
+        value = value_for_schema(request.json_schema, rng, budget=budget)
+        return _text_generation(json.dumps(value, separators=(",", ":"), ensure_ascii=False), request)
     if state.config.mode == "echo":
-        return _text_generation(split_tokens(request.prompt), request)
+        return _text_generation(request.prompt, request)
     low = state.config.min_reply_tokens
     high = max(low, state.config.max_reply_tokens)
-    pieces = _sentence_pieces(rng, rng.randint(low, high), leading_space=request.continuation)
-    return _text_generation(pieces, request)
+    length = rng.randint(low, high)
+    # past ``limit + 2`` pieces the sentences end differently, but those pieces are cut anyway
+    made = length if limit is None else min(length, limit + 3)
+    pieces = _sentence_pieces(rng, made, leading_space=request.continuation)
+    return _text_generation("".join(pieces), request, known_tokens=len(pieces) if made == length else None)
 
 
 def _seed(config_seed: int, request: GenerationRequest) -> int:
@@ -145,14 +190,19 @@ def _from_canned(canned: CannedReply, request: GenerationRequest, rng: random.Ra
             PlannedToolCall(
                 _call_id(rng),
                 call.name,
-                call.arguments if isinstance(call.arguments, str) else json.dumps(call.arguments, ensure_ascii=False),
+                _clipped(
+                    call.arguments
+                    if isinstance(call.arguments, str)
+                    else json.dumps(call.arguments, ensure_ascii=False),
+                    char_budget(request.limit),
+                ),
             )
             for call in canned.tool_calls
         ]
-        return _tool_generation(calls, request.max_tokens)
+        return _tool_generation(calls, request.limit)
     if canned.pieces is not None:
-        return _text_generation(list(canned.pieces), request)
-    return _text_generation(split_tokens(canned.content or ""), request)
+        return _chunked_generation(canned.pieces, request)
+    return _text_generation(canned.content or "", request)
 
 
 def _tools_to_call(request: GenerationRequest, rng: random.Random) -> list[ToolSpec]:
@@ -177,40 +227,65 @@ def _call_id(rng: random.Random) -> str:
     return "call_" + "".join(rng.choices(_ALNUM, k=24))
 
 
-def _arguments(tool: ToolSpec, rng: random.Random) -> str:
+def _arguments(tool: ToolSpec, rng: random.Random, budget: int | None) -> str:
     schema = tool.parameters if tool.parameters is not None else {"type": "object", "properties": {}}
-    return json.dumps(value_for_schema(schema, rng), ensure_ascii=False)
+    return json.dumps(value_for_schema(schema, rng, budget=budget), ensure_ascii=False)
 
 
-def _tool_generation(calls: list[PlannedToolCall], max_tokens: int | None) -> Generation:
-    """Tool calls, each costing its name and arguments in tokens; ``max_tokens`` cuts the arguments short."""
-    budget = max_tokens
+def _clipped(text: str, budget: int | None) -> str:
+    """``text``, or as much of it as the limit can show (so a huge canned reply costs no more than a short one)."""
+    return text if budget is None or len(text) <= budget else text[:budget]
+
+
+def _tool_generation(calls: list[PlannedToolCall], limit: int | None) -> Generation:
+    """Tool calls, each costing its name and arguments in tokens; the limit cuts the arguments short, as a model
+    stopped mid-call sends them: the JSON text up to the last whole token."""
     kept: list[PlannedToolCall] = []
     used = 0
     for call in calls:
-        pieces = split_tokens(call.arguments)
-        cost = count_tokens(call.name) + len(pieces)
-        if budget is not None and used + cost > budget:
-            room = max(budget - used - count_tokens(call.name), 0)
-            if used < budget:
+        name_cost = count_tokens(call.name)
+        if limit is not None and used + name_cost + count_tokens(call.arguments) > limit:
+            room = limit - used - name_cost
+            if room >= 0:  # the name fits (a model stopped within the name has made no call)
+                pieces = split_tokens(call.arguments)
                 kept.append(PlannedToolCall(call.id, call.name, "".join(pieces[:room])))
-            return Generation(None, (), tuple(kept), "length", budget)
+            return Generation(None, None, tuple(kept), "length", limit)
         kept.append(call)
-        used += cost
-    return Generation(None, (), tuple(kept), "tool_calls", used)
+        used += name_cost + count_tokens(call.arguments)
+    return Generation(None, None, tuple(kept), "tool_calls", used)
 
 
-def _text_generation(pieces: list[str], request: GenerationRequest) -> Generation:
-    """Text from ``pieces``, cut before the first stop sequence, then to ``max_tokens``."""
-    text = "".join(pieces)
-    cut = min((found for stop in request.stop if stop and (found := text.find(stop)) >= 0), default=-1)
+def _stop_cut(text: str, request: GenerationRequest) -> int:
+    """Where the first stop sequence starts in ``text``, or -1."""
+    return min((found for stop in request.stop if stop and (found := text.find(stop)) >= 0), default=-1)
+
+
+def _text_generation(text: str, request: GenerationRequest, *, known_tokens: int | None = None) -> Generation:
+    """``text``, cut before the first stop sequence, then to the limit. ``known_tokens``: how many pieces
+    ``text`` splits into, when the caller knows (it then is not split at all when it fits)."""
+    limit = request.limit
+    text = _clipped(text, char_budget(limit))
+    cut = _stop_cut(text, request)
     if cut >= 0:
-        pieces = split_tokens(text[:cut])
-    finish_reason = "stop"
-    if request.max_tokens is not None and len(pieces) > request.max_tokens:
-        pieces = pieces[: request.max_tokens]
-        finish_reason = "length"
-    return Generation("".join(pieces), tuple(pieces), (), finish_reason, len(pieces))
+        text, known_tokens = text[:cut], None
+    tokens = known_tokens if known_tokens is not None else count_tokens(text)
+    if limit is not None and tokens > limit:
+        return Generation("".join(split_tokens(text)[:limit]), None, (), "length", limit)
+    return Generation(text, None, (), "stop", tokens)
+
+
+def _chunked_generation(chunks: tuple[str, ...], request: GenerationRequest) -> Generation:
+    """A canned reply's own chunks, cut like :func:`_text_generation` (a chunk counts as one token)."""
+    limit = request.limit
+    kept = list(chunks if limit is None else chunks[: limit + 1])
+    text = "".join(kept)
+    cut = _stop_cut(text, request)
+    if cut >= 0:
+        kept = split_tokens(text[:cut])
+    if limit is not None and len(kept) > limit:
+        kept = kept[:limit]
+        return Generation("".join(kept), tuple(kept), (), "length", limit)
+    return Generation("".join(kept), tuple(kept), (), "stop", len(kept))
 
 
 def _sentence_pieces(rng: random.Random, length: int, *, leading_space: bool = False) -> list[str]:

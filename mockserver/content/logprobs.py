@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import hashlib
 import random
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-__all__ = ["chat_logprobs", "completion_logprobs", "logprob_rng"]
+__all__ = ["chat_logprobs", "completion_logprobs", "iter_chat_logprobs", "logprob_rng"]
 
 _ALTERNATIVES = (
     " the", " a", " and", ",", ".", " of", " to", " in", " is", " it", " that", " for", " on", " with",
@@ -40,20 +40,21 @@ def _token_logprobs(rng: random.Random, token: str, top: int) -> tuple[float, li
 
 def chat_logprobs(rng: random.Random, pieces: Sequence[str], top: int) -> list[dict[str, Any]]:
     """One ``ChatCompletionTokenLogprob`` object per piece, drawn in order from ``rng``."""
-    result = []
+    return list(iter_chat_logprobs(rng, pieces, top))
+
+
+def iter_chat_logprobs(rng: random.Random, pieces: Iterable[str], top: int) -> Iterator[dict[str, Any]]:
+    """:func:`chat_logprobs` one piece at a time (the same draws), for a stream that holds one at a time."""
     for piece in pieces:
         chosen, alternatives = _token_logprobs(rng, piece, top)
-        result.append(
-            {
-                "token": piece,
-                "logprob": chosen,
-                "bytes": list(piece.encode()),
-                "top_logprobs": [
-                    {"token": token, "logprob": value, "bytes": list(token.encode())} for token, value in alternatives
-                ],
-            }
-        )
-    return result
+        yield {
+            "token": piece,
+            "logprob": chosen,
+            "bytes": list(piece.encode()),
+            "top_logprobs": [
+                {"token": token, "logprob": value, "bytes": list(token.encode())} for token, value in alternatives
+            ],
+        }
 
 
 def completion_logprobs(rng: random.Random, pieces: Sequence[str], top: int, *, offset: int = 0) -> dict[str, Any]:

@@ -4,6 +4,10 @@ It covers what tool parameters and structured-output schemas use in practice (ty
 enum/const, anyOf/oneOf/allOf, items/prefixItems, bounds, simple formats, local ``$ref``). It does not try to
 satisfy ``pattern`` or ``not``. Deep or recursive schemas fall back to the smallest value allowed, so generation
 always ends.
+
+Generation is linear in the schema and in what it makes: with a ``budget`` (characters), it stops making values
+once the JSON text made so far is longer than that (later values are left out or ``null``: a caller that cuts the
+text at the budget never shows them), so a schema asking for millions of values costs no more than the budget.
 """
 
 from __future__ import annotations
@@ -41,21 +45,43 @@ _FORMATTED = {
 }
 
 
-def value_for_schema(schema: Any, rng: random.Random) -> Any:
-    """A value valid for ``schema`` (a JSON-schema dict or boolean); an empty or unknown schema gives an object."""
-    return _Generator(schema if isinstance(schema, Mapping) else {}, rng).value(schema, 0)
+def value_for_schema(schema: Any, rng: random.Random, *, budget: int | None = None) -> Any:
+    """A value valid for ``schema`` (a JSON-schema dict or boolean); an empty or unknown schema gives an object.
+
+    With ``budget``, values stop once their JSON text would be longer than ``budget`` characters (see above)."""
+    return _Generator(schema if isinstance(schema, Mapping) else {}, rng, budget).value(schema, 0)
 
 
 class _Generator:
-    def __init__(self, root: Mapping[str, Any], rng: random.Random) -> None:
+    def __init__(self, root: Mapping[str, Any], rng: random.Random, budget: int | None) -> None:
         self.root = root
         self.rng = rng
         self.nodes_left = _MAX_NODES
+        #: characters of JSON text still to make (never more than the text made: a lower bound of its length)
+        self.chars_left = budget
+        #: schemas already resolved or merged, by the ids of what they were made from (kept alive by the root)
+        self._made: dict[tuple[int, ...], Mapping[str, Any]] = {}
+
+    @property
+    def exhausted(self) -> bool:
+        return self.chars_left is not None and self.chars_left < 0
+
+    def _spend(self, chars: int) -> None:
+        if self.chars_left is not None:
+            self.chars_left -= chars
 
     def value(self, schema: Any, depth: int) -> Any:
         self.nodes_left -= 1
-        if depth > _MAX_DEPTH or self.nodes_left < 0:
+        if depth > _MAX_DEPTH or self.nodes_left < 0 or self.exhausted:
             return None
+        made = self._value(schema, depth)
+        if made is None or isinstance(made, bool | int | float):
+            self._spend(4)
+        elif isinstance(made, str):
+            self._spend(len(made) + 2)
+        return made
+
+    def _value(self, schema: Any, depth: int) -> Any:
         if schema is True or not isinstance(schema, Mapping):
             return self._object({}, depth)
         schema = self._resolved(schema)
@@ -64,15 +90,23 @@ class _Generator:
         if isinstance(schema.get("enum"), list) and schema["enum"]:
             return self.rng.choice(schema["enum"])
         if isinstance(schema.get("allOf"), list):
-            parts = [self._resolved(part) for part in schema["allOf"] if isinstance(part, Mapping)]
-            schema = _merged(schema, parts)
+            key = (id(schema), 0)
+            merged = self._made.get(key)
+            if merged is None:
+                parts = [self._resolved(part) for part in schema["allOf"] if isinstance(part, Mapping)]
+                merged = self._made[key] = _merged(schema, parts)
+            schema = merged
         for combinator in ("anyOf", "oneOf"):
             options = schema.get(combinator)
             if isinstance(options, list) and options:
                 branch = options[0] if depth >= _SHALLOW_DEPTH else self.rng.choice(options)
-                rest = {key: value for key, value in schema.items() if key != combinator}
-                if rest and isinstance(branch, Mapping):
-                    branch = _merged(rest, [self._resolved(branch)])
+                if isinstance(branch, Mapping) and any(key != combinator for key in schema):
+                    key = (id(schema), id(branch))
+                    narrowed = self._made.get(key)
+                    if narrowed is None:
+                        rest = {name: value for name, value in schema.items() if name != combinator}
+                        narrowed = self._made[key] = _merged(rest, [self._resolved(branch)])
+                    branch = narrowed
                 return self.value(branch, depth + 1)
         kind = self._type(schema, depth)
         if kind == "null":
@@ -90,6 +124,15 @@ class _Generator:
         return self._object(schema, depth)
 
     def _resolved(self, schema: Mapping[str, Any]) -> Mapping[str, Any]:
+        if not isinstance(schema.get("$ref"), str):
+            return schema
+        key = (id(schema),)
+        resolved = self._made.get(key)
+        if resolved is None:
+            resolved = self._made[key] = self._resolve(schema)
+        return resolved
+
+    def _resolve(self, schema: Mapping[str, Any]) -> Mapping[str, Any]:
         seen = 0
         while isinstance(schema.get("$ref"), str) and seen < 32:
             target = _pointer(self.root, schema["$ref"])
@@ -149,8 +192,11 @@ class _Generator:
         longest = _int_keyword(schema, "maxLength", max(shortest, 24))
         words: list[str] = []
         target = self.rng.randint(min(max(shortest, 3), longest), longest) if longest > 0 else 0
-        while len(" ".join(words)) < target:
-            words.append(self.rng.choice(_WORDS))
+        joined = 0  # len(" ".join(words)), kept as words are added
+        while joined < target:
+            word = self.rng.choice(_WORDS)
+            joined += len(word) + (1 if words else 0)
+            words.append(word)
         return " ".join(words)[:target].rstrip().ljust(target, "x") if target else ""
 
     def _array(self, schema: Mapping[str, Any], depth: int) -> list[Any]:
@@ -163,7 +209,11 @@ class _Generator:
             most = min(most, len(prefix))
         count = fewest if depth >= _SHALLOW_DEPTH else self.rng.randint(fewest, max(fewest, min(most, fewest + 3)))
         values: list[Any] = []
+        self._spend(2)
         for position in range(count):
+            if self.exhausted:
+                break
+            self._spend(1)
             item_schema = prefix[position] if position < len(prefix) else items
             value = self.value(item_schema, depth + 1)
             if schema.get("uniqueItems") is True:
@@ -181,18 +231,26 @@ class _Generator:
         required = (
             [name for name in declared_required if isinstance(name, str)] if isinstance(declared_required, list) else []
         )
+        required_names = set(required)
         result: dict[str, Any] = {}
+        self._spend(2)
         for name, subschema in properties.items():
-            if name in required or (depth < _SHALLOW_DEPTH and self.rng.random() < 0.6):
+            if self.exhausted:
+                return result
+            if name in required_names or (depth < _SHALLOW_DEPTH and self.rng.random() < 0.6):
+                self._spend(len(name) + 4)
                 result[name] = self.value(subschema, depth + 1)
         extra = schema.get("additionalProperties", True)
         for name in required:
+            if self.exhausted:
+                return result
             if name not in result:
+                self._spend(len(name) + 4)
                 result[name] = self.value(extra if isinstance(extra, Mapping) else {}, depth + 1)
         fewest = _int_keyword(schema, "minProperties", 0)
         if not properties and not required and extra is not False and fewest == 0 and depth == 0:
             fewest = 1
-        while len(result) < fewest and extra is not False:
+        while len(result) < fewest and extra is not False and not self.exhausted:
             name = f"{self.rng.choice(_WORDS)}_{len(result)}"
             result[name] = self.value(extra if isinstance(extra, Mapping) else {"type": "string"}, depth + 1)
         return result
@@ -206,10 +264,16 @@ def _merged(base: Mapping[str, Any], parts: list[Mapping[str, Any]]) -> dict[str
             if key == "properties" and isinstance(merged.get(key), Mapping) and isinstance(value, Mapping):
                 merged[key] = {**merged[key], **value}
             elif key == "required" and isinstance(merged.get(key), list) and isinstance(value, list):
-                merged[key] = [*merged[key], *(name for name in value if name not in merged[key])]
+                present = set(map(_hashable, merged[key]))
+                merged[key] = [*merged[key], *(name for name in value if _hashable(name) not in present)]
             elif key != "allOf":
                 merged.setdefault(key, value)
     return merged
+
+
+def _hashable(value: Any) -> Any:
+    """``value`` as a set member (``required`` should hold strings, but a schema is the client's to get wrong)."""
+    return value if isinstance(value, str | int | float | bool | None) else repr(value)
 
 
 def _pointer(root: Mapping[str, Any], ref: str) -> Mapping[str, Any]:

@@ -8,16 +8,18 @@ always the original text.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 __all__ = [
     "ATTACHMENT_TOKENS",
     "IMAGE_TOKENS",
+    "LONGEST_PIECE",
     "MESSAGE_OVERHEAD_TOKENS",
     "REPLY_PRIMING_TOKENS",
     "count_message_tokens",
     "count_tokens",
+    "iter_tokens",
     "split_tokens",
 ]
 
@@ -30,7 +32,7 @@ IMAGE_TOKENS = 85
 #: what an audio or file content part costs (a flat, plausible figure)
 ATTACHMENT_TOKENS = 50
 #: words longer than this are split into several pieces, as BPE splits rare long words
-_LONGEST_PIECE = 12
+LONGEST_PIECE = 12
 
 _PIECE = re.compile(
     r"""'(?:s|t|re|ve|m|ll|d)(?![^\W\d_])"""  # English contractions
@@ -46,23 +48,33 @@ _PIECE = re.compile(
 def split_tokens(text: str) -> list[str]:
     """Split ``text`` into token pieces; ``"".join(split_tokens(text)) == text``."""
     found: list[str] = _PIECE.findall(text)
-    if not found or max(map(len, found)) <= _LONGEST_PIECE:
+    if not found or max(map(len, found)) <= LONGEST_PIECE:
         return found
     pieces: list[str] = []
     for piece in found:
-        while len(piece) > _LONGEST_PIECE:
-            pieces.append(piece[:_LONGEST_PIECE])
-            piece = piece[_LONGEST_PIECE:]
+        while len(piece) > LONGEST_PIECE:
+            pieces.append(piece[:LONGEST_PIECE])
+            piece = piece[LONGEST_PIECE:]
         pieces.append(piece)
     return pieces
+
+
+def iter_tokens(text: str) -> Iterator[str]:
+    """``split_tokens(text)`` one piece at a time, holding none of the others (for streaming a long text)."""
+    for match in _PIECE.finditer(text):
+        piece = match.group()
+        while len(piece) > LONGEST_PIECE:
+            yield piece[:LONGEST_PIECE]
+            piece = piece[LONGEST_PIECE:]
+        yield piece
 
 
 def count_tokens(text: str) -> int:
     """``len(split_tokens(text))``, without building the split pieces."""
     found: list[str] = _PIECE.findall(text)
-    if not found or max(map(len, found)) <= _LONGEST_PIECE:
+    if not found or max(map(len, found)) <= LONGEST_PIECE:
         return len(found)
-    return sum(-(-len(piece) // _LONGEST_PIECE) for piece in found)
+    return sum(-(-len(piece) // LONGEST_PIECE) for piece in found)
 
 
 def count_message_tokens(messages: Iterable[Mapping[str, Any]]) -> int:

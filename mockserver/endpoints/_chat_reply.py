@@ -1,32 +1,54 @@
-"""What a chat request gets back: the planned choices, as one ``chat.completion`` body or as a stream of chunks."""
+"""What a chat request gets back: the planned choices, as one ``chat.completion`` body or as a stream of chunks.
+
+A stream is made as it is sent: :meth:`ChatReply.chunk_events` is an iterator that encodes one chunk at a time
+(its token piece and logprobs made then), so a stream holds one event, whatever its length or ``n``."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import zip_longest
 from typing import Any
 
 from ..content.generation import Generation, GenerationRequest, generate
-from ..content.logprobs import chat_logprobs, logprob_rng
+from ..content.logprobs import chat_logprobs, iter_chat_logprobs, logprob_rng
 from ..state.server_state import ServerState
 from ..wire.json_codec import dumps
 from ..wire.sse import SSEEvent, json_event
 from ._chat_request import ChatRequest
 from ._generation_fields import usage_body
 
-__all__ = ["ChatChoice", "ChatReply", "encoded_deltas", "generate_choices", "plan_reply"]
+__all__ = ["ChatChoice", "ChatReply", "GenerationStopped", "encoded_deltas", "generate_choices", "plan_reply"]
 
 #: where a chunk's choices go in its encoded frame
 _EMPTY_CHOICES = b'"choices":[]'
+
+
+class GenerationStopped(Exception):
+    """Generation was given up (the client left, or the server is stopping)."""
 
 
 @dataclass(frozen=True, slots=True)
 class ChatChoice:
     index: int
     generation: Generation
-    #: one token-logprob object per text piece, when the request asked for logprobs
-    logprobs: tuple[dict[str, Any], ...] | None
+    #: ``top_logprobs`` when the request asked for logprobs, else ``None``
+    logprobs_top: int | None
+    #: the request's key, from which the logprobs are drawn
+    key: bytes
+
+    @property
+    def logprobs(self) -> tuple[dict[str, Any], ...] | None:
+        """One token-logprob object per text piece, when the request asked for logprobs (made on each call)."""
+        if self.logprobs_top is None:
+            return None
+        return tuple(chat_logprobs(logprob_rng(self.key, self.index), self.generation.pieces, self.logprobs_top))
+
+    def iter_logprobs(self) -> Iterator[dict[str, Any]]:
+        """:attr:`logprobs` one at a time (the same draws)."""
+        return iter_chat_logprobs(
+            logprob_rng(self.key, self.index), self.generation.iter_pieces(), self.logprobs_top or 0
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,27 +85,26 @@ class ChatReply:
             "system_fingerprint": self.fingerprint,
         }
 
-    def chunk_events(self, deltas: Sequence[Sequence[bytes]] | None = None) -> tuple[SSEEvent, ...]:
-        """Every ``chat.completion.chunk`` event, choices interleaved; the usage chunk last when asked for.
+    def chunk_events(self, deltas: Sequence[Sequence[bytes]] | None = None) -> Iterator[SSEEvent]:
+        """Every ``chat.completion.chunk`` event, choices interleaved; the usage chunk last when asked for; made
+        one at a time as they are taken.
 
         The fields every chunk repeats are encoded once: each event is that frame around its encoded choice.
         ``deltas`` are :func:`encoded_deltas` of these choices, when the caller kept them from an earlier reply."""
         frame = dumps(self._chunk([]))
         split = frame.rindex(_EMPTY_CHOICES) + len(_EMPTY_CHOICES) - 1
         head, tail = frame[:split], frame[split:]
-        per_choice = encoded_deltas(self.choices) if deltas is None else deltas
+        per_choice = [iter_deltas(choice) for choice in self.choices] if deltas is None else deltas
         if len(per_choice) == 1:
-            events = [SSEEvent(head + delta + tail) for delta in per_choice[0]]
+            for delta in per_choice[0]:
+                yield SSEEvent(head + delta + tail)
         else:
-            events = [
-                SSEEvent(head + delta + tail)
-                for round_ in zip_longest(*per_choice)
-                for delta in round_
-                if delta is not None
-            ]
+            for round_ in zip_longest(*per_choice):
+                for delta in round_:
+                    if delta is not None:
+                        yield SSEEvent(head + delta + tail)
         if self.request.include_usage:
-            events.append(json_event({**self._chunk([]), "usage": self.usage()}))
-        return tuple(events)
+            yield json_event({**self._chunk([]), "usage": self.usage()})
 
     def _chunk(self, choices: list[dict[str, Any]]) -> dict[str, Any]:
         chunk: dict[str, Any] = {
@@ -101,28 +122,38 @@ class ChatReply:
 
 
 def generate_choices(
-    state: ServerState, request: ChatRequest, *, consume_canned: bool = True
+    state: ServerState,
+    request: ChatRequest,
+    *,
+    consume_canned: bool = True,
+    should_stop: Callable[[], bool] | None = None,
 ) -> tuple[Generation, ...]:
     """Every choice's generation (consuming canned replies once per choice, unless told not to: then the result
-    is a pure function of the config and the request)."""
-    return tuple(
-        generate(
-            state,
-            GenerationRequest(
-                prompt=request.prompt,
-                key=request.key,
-                choice_index=index,
-                max_tokens=request.max_tokens,
-                stop=request.stop,
-                tools=request.tools,
-                tool_choice=request.tool_choice,
-                parallel_tool_calls=request.parallel_tool_calls,
-                json_schema=request.json_schema,
-            ),
-            consume_canned=consume_canned,
+    is a pure function of the config and the request). ``should_stop`` is asked between choices (generation off
+    the event loop gives up when the client has gone): :class:`GenerationStopped` then."""
+    generations = []
+    for index in range(request.n):
+        if should_stop is not None and should_stop():
+            raise GenerationStopped
+        generations.append(
+            generate(
+                state,
+                GenerationRequest(
+                    prompt=request.prompt,
+                    key=request.key,
+                    choice_index=index,
+                    max_tokens=request.max_tokens,
+                    stop=request.stop,
+                    tools=request.tools,
+                    tool_choice=request.tool_choice,
+                    parallel_tool_calls=request.parallel_tool_calls,
+                    json_schema=request.json_schema,
+                    output_limit=request.output_limit,
+                ),
+                consume_canned=consume_canned,
+            )
         )
-        for index in range(request.n)
-    )
+    return tuple(generations)
 
 
 def plan_reply(
@@ -130,12 +161,8 @@ def plan_reply(
 ) -> ChatReply:
     """The reply to ``request`` from its choices' generations: a fresh id and ``created``, logprobs drawn from the
     request's key."""
-    choices = []
-    for index, generation in enumerate(generations):
-        logprobs = None
-        if request.logprobs:
-            logprobs = tuple(chat_logprobs(logprob_rng(request.key, index), generation.pieces, request.top_logprobs))
-        choices.append(ChatChoice(index, generation, logprobs))
+    top = request.top_logprobs if request.logprobs else None
+    choices = [ChatChoice(index, generation, top, request.key) for index, generation in enumerate(generations)]
     return ChatReply(
         request=request,
         id=state.ids.new("chatcmpl-", 29),
@@ -154,31 +181,31 @@ def _choice_body(choice: ChatChoice) -> dict[str, Any]:
             for call in generation.tool_calls
         ]
     logprobs = None
-    if choice.logprobs is not None:
-        content = list(choice.logprobs) if generation.text is not None else None
+    if choice.logprobs_top is not None:
+        content = list(choice.logprobs or ()) if generation.text is not None else None
         logprobs = {"content": content, "refusal": None}
     return {"index": choice.index, "message": message, "logprobs": logprobs, "finish_reason": generation.finish_reason}
 
 
 def encoded_deltas(choices: Sequence[ChatChoice]) -> tuple[tuple[bytes, ...], ...]:
     """Per choice, the encoded ``choices[0]`` of each chunk it streams: a function of the choices alone."""
-    return tuple(tuple(_choice_deltas(choice)) for choice in choices)
+    return tuple(tuple(iter_deltas(choice)) for choice in choices)
 
 
-def _choice_deltas(choice: ChatChoice) -> list[bytes]:
-    """The encoded ``choices[0]`` of each chunk one choice streams: role, content pieces, tool-call fragments,
-    finish."""
+def iter_deltas(choice: ChatChoice) -> Iterator[bytes]:
+    """The encoded ``choices[0]`` of each chunk one choice streams, made as they are taken: role, content pieces,
+    tool-call fragments, finish."""
     generation = choice.generation
     first_content = "" if generation.text is not None else None
-    deltas = [_delta(choice.index, {"role": "assistant", "content": first_content, "refusal": None})]
-    if choice.logprobs is None:
+    yield _delta(choice.index, {"role": "assistant", "content": first_content, "refusal": None})
+    if choice.logprobs_top is None:
         # the common case, one chunk per token: only the piece changes from chunk to chunk
         before, after = b'{"index":%d,"delta":{"content":' % choice.index, b'},"logprobs":null,"finish_reason":null}'
-        deltas.extend(before + dumps(piece) + after for piece in generation.pieces)
+        for piece in generation.iter_pieces():
+            yield before + dumps(piece) + after
     else:
-        for position, piece in enumerate(generation.pieces):
-            logprobs = {"content": [choice.logprobs[position]], "refusal": None}
-            deltas.append(_delta(choice.index, {"content": piece}, logprobs=logprobs))
+        for piece, logprob in zip(generation.iter_pieces(), choice.iter_logprobs(), strict=False):
+            yield _delta(choice.index, {"content": piece}, logprobs={"content": [logprob], "refusal": None})
     for call_index, call in enumerate(generation.tool_calls):
         opening = {
             "index": call_index,
@@ -186,13 +213,10 @@ def _choice_deltas(choice: ChatChoice) -> list[bytes]:
             "type": "function",
             "function": {"name": call.name, "arguments": ""},
         }
-        deltas.append(_delta(choice.index, {"tool_calls": [opening]}))
-        for piece in call.argument_pieces():
-            deltas.append(
-                _delta(choice.index, {"tool_calls": [{"index": call_index, "function": {"arguments": piece}}]})
-            )
-    deltas.append(_delta(choice.index, {}, finish_reason=generation.finish_reason))
-    return deltas
+        yield _delta(choice.index, {"tool_calls": [opening]})
+        for piece in call.iter_argument_pieces():
+            yield _delta(choice.index, {"tool_calls": [{"index": call_index, "function": {"arguments": piece}}]})
+    yield _delta(choice.index, {}, finish_reason=generation.finish_reason)
 
 
 def _delta(

@@ -31,6 +31,7 @@ from ._generation_fields import (
     stop_field,
     stream_fields,
 )
+from ._request_limits import check_max_tokens, check_schema, check_tool_count
 
 __all__ = ["ChatRequest", "message_text", "parse_chat_request"]
 
@@ -60,6 +61,8 @@ class ChatRequest:
     store: bool
     metadata: dict[str, str]
     service_tier: str
+    #: the model's output limit: a reply stops there when ``max_tokens`` does not stop it sooner
+    output_limit: int | None = None
 
 
 def parse_chat_request(body: Mapping[str, Any], state: ServerState) -> ChatRequest:
@@ -90,6 +93,10 @@ def parse_chat_request(body: Mapping[str, Any], state: ServerState) -> ChatReque
     tier = optional_choice(body, "service_tier", SERVICE_TIERS)
     optional_choice(body, "reasoning_effort", REASONING_EFFORTS)
     model = known_model(body, state)
+    limit_param = "max_completion_tokens" if max_completion is not None else "max_tokens"
+    output_limit = check_max_tokens(
+        state, model, max_completion if max_completion is not None else max_tokens, limit_param
+    )
     tool_tokens = count_tokens(json.dumps(body.get("tools"))) if tools else 0
     return ChatRequest(
         model=model,
@@ -111,6 +118,7 @@ def parse_chat_request(body: Mapping[str, Any], state: ServerState) -> ChatReque
         store=store,
         metadata=metadata,
         service_tier="default" if tier in (None, "auto") else tier,
+        output_limit=output_limit,
     )
 
 
@@ -184,6 +192,7 @@ def _check_part(part: Any, where: str) -> None:
 
 def _tools(body: Mapping[str, Any]) -> tuple[ToolSpec, ...]:
     tools = optional_list(body, "tools") or []
+    check_tool_count(tools)
     specs = []
     for position, tool in enumerate(tools):
         where = f"tools[{position}]"
@@ -212,6 +221,7 @@ def _tools(body: Mapping[str, Any]) -> tuple[ToolSpec, ...]:
         optional_str(function, "description")
         optional_bool(function, "strict")
         parameters = optional_object(function, "parameters")
+        check_schema(parameters, owner=f"function '{name}'", param=f"{where}.function.parameters")
         specs.append(ToolSpec(name, parameters))
     return tuple(specs)
 
@@ -270,6 +280,7 @@ def _response_format(body: Mapping[str, Any]) -> dict[str, Any] | None:
     if not isinstance(name, str):
         raise invalid_type("response_format.json_schema.name", "a string", name)
     schema = optional_object(spec, "schema")
+    check_schema(schema, owner=f"response_format '{name}'", param="response_format")
     return schema if schema is not None else {}
 
 

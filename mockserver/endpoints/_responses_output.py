@@ -4,6 +4,7 @@ starts with."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,8 +31,20 @@ class ResponseOutcome:
     incomplete: bool
     #: of ``output_tokens``, how many were spent thinking
     reasoning_tokens: int = 0
-    #: the message text as the token pieces a stream sends it in
-    text_pieces: tuple[str, ...] = ()
+    #: what the message text came from: a stream sends its pieces (made one at a time)
+    generation: Generation | None = None
+
+    def text_pieces(self) -> Iterator[str]:
+        """The message text as the token pieces a stream sends it in, one at a time."""
+        return iter(()) if self.generation is None else self.generation.iter_pieces()
+
+    def text_piece_count(self) -> int:
+        """How many pieces :meth:`text_pieces` gives."""
+        if self.generation is None or self.generation.text is None:
+            return 0
+        if self.generation.given_pieces is not None:
+            return len(self.generation.given_pieces)
+        return count_tokens(self.generation.text)
 
     @property
     def status(self) -> str:
@@ -158,7 +171,7 @@ def build_outcome(
         output_tokens=generation.completion_tokens - unmade + reasoning_tokens,
         incomplete=incomplete,
         reasoning_tokens=reasoning_tokens,
-        text_pieces=generation.pieces,
+        generation=generation,
     )
 
 

@@ -28,6 +28,7 @@ from ..wire.fields import (
 )
 from ..wire.metadata import parse_metadata
 from ._generation_fields import REASONING_EFFORTS, SERVICE_TIERS
+from ._request_limits import check_schema, check_tool_count
 from .models import check_model_served
 
 __all__ = ["REASONING_MODEL_PREFIXES", "ResponsesRequest", "is_reasoning_model", "parse_request"]
@@ -146,7 +147,9 @@ def _number(body: dict[str, Any], name: str, low: float, high: float) -> float:
 
 def _tools(body: dict[str, Any]) -> list[dict[str, Any]]:
     tools = []
-    for index, tool in enumerate(optional_list(body, "tools") or []):
+    offered = optional_list(body, "tools") or []
+    check_tool_count(offered)
+    for index, tool in enumerate(offered):
         where = f"tools[{index}]"
         if not isinstance(tool, dict):
             raise invalid_type(where, "an object", tool)
@@ -155,6 +158,7 @@ def _tools(body: dict[str, Any]) -> list[dict[str, Any]]:
             raise invalid_value(f"{where}.type", f"Invalid value: '{kind}'. This server supports 'function' tools.")
         name = _name(tool, "name", where)
         parameters = optional_object(*_nested(tool, where, "parameters"))
+        check_schema(parameters, owner=f"function '{name}'", param=f"{where}.parameters")
         description = optional_str(*_nested(tool, where, "description"))
         strict = optional_bool(*_nested(tool, where, "strict"), default=True)
         tools.append(
@@ -220,9 +224,11 @@ def _text(body: dict[str, Any]) -> dict[str, Any]:
     schema = format_.get("schema")
     if not isinstance(schema, dict):
         raise invalid_type("text.format.schema", "an object", schema)
+    name = _name(format_, "name", "text.format")
+    check_schema(schema, owner=f"text.format '{name}'", param="text.format.schema")
     echoed = {
         "type": "json_schema",
-        "name": _name(format_, "name", "text.format"),
+        "name": name,
         "schema": schema,
         "strict": optional_bool(*_nested(format_, "text.format", "strict")),
         "description": optional_str(*_nested(format_, "text.format", "description")),

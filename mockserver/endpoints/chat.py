@@ -1,7 +1,8 @@
 """``/v1/chat/completions``: create (JSON or an SSE stream), and the stored-completion routes.
 
-The request is checked (:mod:`._chat_request`), every choice is generated up front (:mod:`._chat_reply`), and
-only then shaped as one body or as chunks, so a streamed reply says exactly what the non-streamed one would.
+The request is checked (:mod:`._chat_request`), every choice is generated up front (:mod:`._chat_reply`; off the
+event loop when it is large, bounded by the output limit), and only then shaped as one body or as chunks (encoded
+as they are sent), so a streamed reply says exactly what the non-streamed one would.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ __all__ = ["create_chat_completion", "routes"]
 async def create_chat_completion(call: Call, plans: ChatPlans | None = None) -> Reply:
     """``POST /v1/chat/completions``; ``plans`` is the route's memo (a call without one answers afresh)."""
     memo = plans if plans is not None else ChatPlans()
-    plan = memo.plan(call.raw, call.json_object(), call.state)
+    plan = await memo.plan(call.raw, call.json_object(), call.state)
     request = plan.request
     reply = plan_reply(call.state, request, plan.generations, plan.fingerprint)
     if request.store:

@@ -15,10 +15,12 @@ from starlette.routing import BaseRoute, Route
 
 from ..content.generation import GenerationRequest, ToolSpec, generate
 from ..http.dispatch import Call, Endpoint
+from ..state.server_state import ServerState
 from ..state.store import ResourceStore
 from ..wire.errors import APIErrorResponse
 from ..wire.list_query import ListQuery
 from ..wire.replies import JSONReply, StreamReply
+from ._offload import HEAVY_TOKENS, off_the_loop
 from ._responses_conversation import earlier_turns, id_maker, save_response, stored_response
 from ._responses_input import Item, normalise_input
 from ._responses_input_tokens import count_input_tokens
@@ -47,7 +49,11 @@ async def create_response(call: Call) -> JSONReply | StreamReply:
             param="input",
         )
     thinking = reasoning_tokens(request)
-    generation = generate(state, _generation_request(request, transcript, thinking))
+    wanted = _generation_request(request, transcript, thinking, state.config.output_token_limit(request.model))
+    if _expected_tokens(state, wanted) <= HEAVY_TOKENS:
+        generation = generate(state, wanted)
+    else:
+        generation = await off_the_loop(lambda should_stop: generate(state, wanted), state.stopping)
     outcome = build_outcome(
         request,
         generation,
@@ -65,7 +71,17 @@ async def create_response(call: Call) -> JSONReply | StreamReply:
     return JSONReply(outcome.body(), tokens=outcome.total_tokens)
 
 
-def _generation_request(request: ResponsesRequest, transcript: list[Item], thinking: int) -> GenerationRequest:
+def _expected_tokens(state: ServerState, request: GenerationRequest) -> int:
+    """At most how many tokens generating ``request`` makes (a bound, to choose where it runs)."""
+    limit = request.limit if request.limit is not None else HEAVY_TOKENS + 1
+    if (request.tools and request.tool_choice != "none") or request.json_schema is not None:
+        return limit
+    return limit if state.config.mode == "echo" else min(limit, state.config.max_reply_tokens)
+
+
+def _generation_request(
+    request: ResponsesRequest, transcript: list[Item], thinking: int, output_limit: int
+) -> GenerationRequest:
     tool_choice = request.generation_tool_choice
     if tool_choice == "auto" and transcript and transcript[-1]["type"] == "function_call_output":
         tool_choice = "none"
@@ -76,6 +92,8 @@ def _generation_request(request: ResponsesRequest, transcript: list[Item], think
         tools=tuple(ToolSpec(tool["name"], tool["parameters"]) for tool in request.tools),
         tool_choice=tool_choice,
         json_schema=request.json_schema,
+        # the model's limit covers its thinking too
+        output_limit=max(output_limit - thinking, 0),
     )
 
 

@@ -102,8 +102,10 @@ def _path_matches(pattern: str, path: str) -> bool:
 class RuleEngine:
     """Ordered rules with use counts; thread-safe."""
 
-    def __init__(self, seed: int = 0) -> None:
+    def __init__(self, seed: int = 0, *, max_rules: int | None = None) -> None:
         self._lock = threading.Lock()
+        #: rules kept at most (``None``: no cap); adding past it is refused
+        self.max_rules = max_rules
         self._slots: list[_Slot] = []
         self._counter = 0
         self._rng = random.Random(f"rules:{seed}")
@@ -114,23 +116,32 @@ class RuleEngine:
             self._slots = []
             self._counter = 0
             self._rng = random.Random(f"rules:{seed}")
-            self._add_locked(tuple(rules))
+            self._add_locked(tuple(rules), capped=False)  # the config's own rules are always in force
 
     def add(self, rules: Iterable[Rule]) -> list[str]:
         """Append ``rules`` (all or none); returns their ids."""
         with self._lock:
             return self._add_locked(tuple(rules))
 
-    def _add_locked(self, rules: tuple[Rule, ...]) -> list[str]:
+    def _add_locked(self, rules: tuple[Rule, ...], *, capped: bool = True) -> list[str]:
+        if capped and self.max_rules is not None and len(self._slots) + len(rules) > self.max_rules:
+            raise RuleError(
+                f"rules: at most {self.max_rules} rules may be in force (config max_rules); "
+                f"{len(self._slots)} are, and {len(rules)} more were given"
+            )
         taken = {slot.id for slot in self._slots}
         ids: list[str] = []
         for rule in rules:
-            if rule.id is not None and (rule.id in taken or rule.id in ids):
-                raise RuleError(f"id: a rule with id {rule.id!r} already exists")
+            if rule.id is not None:
+                if rule.id in taken:
+                    raise RuleError(f"id: a rule with id {rule.id!r} already exists")
+                taken.add(rule.id)
             ids.append(rule.id if rule.id is not None else "")
+        # ``taken`` now holds every id in force and given: fresh ids avoid them all, in one pass
         for index, rule in enumerate(rules):
             if not ids[index]:
-                ids[index] = self._fresh_id_locked(taken | set(ids))
+                ids[index] = self._fresh_id_locked(taken)
+                taken.add(ids[index])
             self._slots.append(_Slot(ids[index], rule, rule.times))
         return ids
 

@@ -24,6 +24,8 @@ from typing import Annotated, Any, Literal, Self
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 
 __all__ = [
+    "LONGEST_DELAY",
+    "WIDEST_SIGMA",
     "FixedLatency",
     "LatencyDistribution",
     "LatencyProfile",
@@ -37,8 +39,12 @@ __all__ = [
     "sample",
 ]
 
-#: a finite, non-negative number of seconds
-_Seconds = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+#: the longest delay a spec may ask for or draw (an hour): finite, and within what a timer can carry
+LONGEST_DELAY = 3600.0
+#: the widest lognormal shape: ``exp`` of its draws stays finite (and is clamped to ``LONGEST_DELAY`` anyway)
+WIDEST_SIGMA = 10.0
+#: a finite number of seconds, 0..an hour
+_Seconds = Annotated[float, Field(ge=0, le=LONGEST_DELAY, allow_inf_nan=False)]
 
 
 class _Spec(BaseModel):
@@ -80,18 +86,19 @@ class NormalLatency(_Spec):
     stddev: _Seconds
 
     def sample(self, rng: random.Random) -> float:
-        return max(0.0, rng.normalvariate(self.mean, self.stddev))
+        return min(max(0.0, rng.normalvariate(self.mean, self.stddev)), LONGEST_DELAY)
 
 
 class LognormalLatency(_Spec):
     """Log-normal with ``median`` seconds (``mu = ln(median)``) and shape ``sigma``."""
 
     dist: Literal["lognormal"] = "lognormal"
-    median: Annotated[float, Field(gt=0, allow_inf_nan=False)]
-    sigma: _Seconds
+    median: Annotated[float, Field(gt=0, le=LONGEST_DELAY, allow_inf_nan=False)]
+    #: the shape (not seconds): 0..``WIDEST_SIGMA``
+    sigma: Annotated[float, Field(ge=0, le=WIDEST_SIGMA, allow_inf_nan=False)]
 
     def sample(self, rng: random.Random) -> float:
-        return rng.lognormvariate(math.log(self.median), self.sigma)
+        return min(rng.lognormvariate(math.log(self.median), self.sigma), LONGEST_DELAY)
 
 
 #: any parsed latency spec

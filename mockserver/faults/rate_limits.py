@@ -51,8 +51,8 @@ class RateLimits(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    rpm: int | None = Field(default=None, gt=0)
-    tpm: int | None = Field(default=None, gt=0)
+    rpm: int | None = Field(default=None, gt=0, le=10**12)
+    tpm: int | None = Field(default=None, gt=0, le=10**15)
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,13 +10,15 @@ Every match key is optional (absent = any). ``times`` absent = forever. Rules ar
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 
 from .latency import LatencySpec
 
 __all__ = [
+    "LONGEST_RETRY_AFTER",
     "Action",
     "DisconnectAction",
     "EmptyAction",
@@ -41,6 +43,29 @@ __all__ = [
 
 class _Value(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+#: the longest wait a rule may ask a client for (a day): finite, and within what headers and sleeps can carry
+LONGEST_RETRY_AFTER = 86_400.0
+#: seconds to retry after: finite, 0..a day
+_RetrySeconds = Annotated[float, Field(ge=0, le=LONGEST_RETRY_AFTER, allow_inf_nan=False)]
+_RetryMilliseconds = Annotated[float, Field(ge=0, le=LONGEST_RETRY_AFTER * 1000, allow_inf_nan=False)]
+#: what an HTTP header name may be (RFC 9110 token characters)
+_HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+#: what a header value a rule sends may be: visible ASCII, spaces and tabs (no CR, LF or non-ASCII)
+_HEADER_VALUE = re.compile(r"^[\t\x20-\x7e]*$")
+
+
+def _sendable_headers(headers: dict[str, str]) -> dict[str, str]:
+    """Headers a reply can carry as they are: names are tokens, values printable ASCII on one line."""
+    for name, value in headers.items():
+        if not _HEADER_NAME.match(name):
+            raise ValueError(f"header name {name!r} is not a valid HTTP header name")
+        if not _HEADER_VALUE.match(value):
+            raise ValueError(
+                f"header {name!r}: the value {value!r} cannot be sent (only printable ASCII, no line breaks)"
+            )
+    return headers
 
 
 class Match(_Value):
@@ -69,13 +94,13 @@ class StatusAction(_Value):
 
     type: Literal["status"] = "status"
     status: int = Field(ge=400, le=599)
-    #: seconds, sent as ``retry-after``
-    retry_after: float | None = Field(default=None, ge=0)
+    #: seconds, sent as ``retry-after`` (at most a day)
+    retry_after: _RetrySeconds | None = None
     #: milliseconds, sent as ``retry-after-ms``
-    retry_after_ms: float | None = Field(default=None, ge=0)
+    retry_after_ms: _RetryMilliseconds | None = None
     #: sent as ``x-should-retry: true|false``
     should_retry: bool | None = None
-    headers: dict[str, str] = Field(default_factory=dict)
+    headers: Annotated[dict[str, str], AfterValidator(_sendable_headers)] = Field(default_factory=dict)
     message: str | None = None
     code: str | None = None
 
@@ -86,8 +111,8 @@ class RateLimitAction(_Value):
 
     type: Literal["rate_limit"] = "rate_limit"
     kind: Literal["requests", "tokens", "quota"] = "requests"
-    #: seconds until the client may try again (sent as retry-after and retry-after-ms)
-    retry_after: float = Field(default=1.0, ge=0)
+    #: seconds until the client may try again (sent as retry-after and retry-after-ms; at most a day)
+    retry_after: _RetrySeconds = 1.0
 
 
 class LatencyAction(_Value):
@@ -203,23 +228,27 @@ def error_rate_rules(rate: float) -> tuple[Rule, ...]:
     )
 
 
-def describe_errors(exc: ValidationError, *, prefix: str = "") -> str:
+def describe_errors(exc: ValidationError, *, prefix: str = "", offset: int = 0) -> str:
     problems = []
     for err in exc.errors(include_url=False):
-        where = ".".join(str(part) for part in (prefix, *err["loc"]) if part != "") or "(top level)"
+        loc = list(err["loc"])
+        if offset and loc and isinstance(loc[0], int):
+            loc[0] += offset
+        where = ".".join(str(part) for part in (prefix, *loc) if part != "") or "(top level)"
         problems.append(f"{where}: {err['msg']}")
     return "; ".join(problems)
 
 
-def parse_rules(data: Any, *, where: str = "rules") -> tuple[Rule, ...]:
-    """One rule (a mapping) or a list of them, validated as a whole: all or nothing."""
+def parse_rules(data: Any, *, where: str = "rules", offset: int = 0) -> tuple[Rule, ...]:
+    """One rule (a mapping) or a list of them, validated as a whole: all or nothing. ``offset``: where the list
+    starts in a longer one (validated a slice at a time), for the positions errors name."""
     items = [data] if isinstance(data, dict) else data
     if not isinstance(items, list):
         raise RuleError(f"{where}: expected a rule object or a list of rules, got {type(data).__name__}")
     try:
         return tuple(_RULES.validate_python(items))
     except ValidationError as exc:
-        raise RuleError(describe_errors(exc, prefix=where)) from None
+        raise RuleError(describe_errors(exc, prefix=where, offset=offset)) from None
 
 
 def parse_action(data: Any, *, where: str = "action") -> Action:

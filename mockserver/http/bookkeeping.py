@@ -7,26 +7,36 @@ way, once the dispatcher is done with it.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable, Iterable
 
+import anyio
+import anyio.lowlevel
 from starlette.types import Message, Scope, Send
 
 from ..state.counters import Stats
 from ..state.journal import Journal, Outcome
 
-__all__ = ["Tally"]
+__all__ = ["SLICE_SECONDS", "Tally"]
+
+#: the longest a stream's sending loop runs before it lets the event loop serve others
+SLICE_SECONDS = 0.002
+#: events between looks at the clock
+_CLOCK_EVERY = 32
 
 
 class Tally:
     def __init__(self, scope: Scope, request_id: str, journal: Journal, stats: Stats) -> None:
         self.journal = journal
         self._stats = stats
+        #: the request's headers as sent (the journal keeps them redacted and truncated)
+        self.headers = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in scope["headers"]}
         self.record = journal.begin(
             request_id=request_id,
             method=scope["method"],
             path=scope["path"],
             query=scope.get("query_string", b"").decode("latin-1"),
-            headers={name.decode("latin-1").lower(): value.decode("latin-1") for name, value in scope["headers"]},
+            headers=self.headers,
         )
         self._streaming = False
         self._finished = False
@@ -54,17 +64,26 @@ class Tally:
 
         A stream sends hundreds of events, so this is one loop without a wrapper call per event, and each event
         takes the lock once (the count of one event and the bytes of the next are noted together, with nothing
-        awaited in between, so no reader on the loop can tell)."""
+        awaited in between, so no reader on the loop can tell).
+
+        Events are made as they are taken (``frames`` may be a generator) and ``send`` only waits when the
+        client reads slower than the events come, so the loop gives the event loop a turn every
+        :data:`SLICE_SECONDS`: a long stream to a fast client never holds up other requests (nor the listener
+        that notices the client leaving)."""
         record, lock = self.record, self.journal.lock
 
         async def send_events(frames: Iterable[bytes]) -> None:
             sent = 0
-            for frame in frames:
+            slice_ends = time.perf_counter() + SLICE_SECONDS
+            for count, frame in enumerate(frames, 1):
                 with lock:
                     record.events_sent += sent
                     record.bytes_sent += len(frame)
                 sent = 1
                 await send({"type": "http.response.body", "body": frame, "more_body": True})
+                if not count % _CLOCK_EVERY and time.perf_counter() >= slice_ends:
+                    await anyio.lowlevel.checkpoint()
+                    slice_ends = time.perf_counter() + SLICE_SECONDS
             with lock:
                 record.events_sent += sent
 

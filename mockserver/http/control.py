@@ -11,12 +11,14 @@ import hmac
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import anyio
+import anyio.lowlevel
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from ..config.settings import CannedReply
-from ..faults.rules import RuleError, parse_rules
+from ..faults.rules import Rule, RuleError, parse_rules
 from ..state.server_state import ServerState
 from ..wire.errors import error_body
 from ..wire.json_codec import JSONDecodeError, dumps, loads
@@ -41,8 +43,12 @@ def _state(request: Request) -> ServerState:
     return state
 
 
+class _TooLarge(Exception):
+    """A control request body over ``config.max_body_bytes``."""
+
+
 async def _body(request: Request) -> Any:
-    raw = await request.body()
+    raw = await _read_capped(request, _state(request).config.max_body_bytes)
     if not raw.strip():
         raise RuleError("body: expected JSON, got an empty body")
     try:
@@ -51,10 +57,51 @@ async def _body(request: Request) -> Any:
         raise RuleError("body: not valid JSON") from None
 
 
+async def _read_capped(request: Request, limit: int) -> bytes:
+    """The body, read up to ``limit`` bytes (the cap the ``/v1`` routes have): over it, :class:`_TooLarge`."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise _TooLarge(limit)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise _TooLarge(limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _too_large(limit: int) -> Response:
+    message = f"Request body too large: the limit is {limit} bytes."
+    return _json(error_body(message, type="invalid_request_error", code="request_too_large"), 413)
+
+
+#: rules validated between two turns of the event loop (a long list is validated a slice at a time)
+_RULES_PER_SLICE = 200
+
+
+async def _parse_rules_sliced(data: Any, max_rules: int | None) -> tuple[Rule, ...]:
+    """``parse_rules(data)``, refusing more than ``max_rules`` before validating any, and letting the event loop
+    serve others between slices."""
+    if not isinstance(data, list):
+        return parse_rules(data)
+    if max_rules is not None and len(data) > max_rules:
+        raise RuleError(f"rules: at most {max_rules} rules may be in force (config max_rules); {len(data)} were given")
+    rules: list[Rule] = []
+    for start in range(0, len(data), _RULES_PER_SLICE):
+        rules.extend(parse_rules(data[start : start + _RULES_PER_SLICE], offset=start))
+        await anyio.lowlevel.checkpoint()
+    return tuple(rules)
+
+
 async def add_rules(request: Request) -> Response:
+    state = _state(request)
     try:
-        rules = parse_rules(await _body(request))
-        ids = _state(request).rules.add(rules)
+        rules = await _parse_rules_sliced(await _body(request), state.rules.max_rules)
+        ids = state.rules.add(rules)
+    except _TooLarge:
+        return _too_large(state.config.max_body_bytes)
     except RuleError as exc:
         return _bad_request(str(exc))
     return _json({"ids": ids})
@@ -98,6 +145,8 @@ async def stats(request: Request) -> Response:
 async def queue_replies(request: Request) -> Response:
     try:
         data = await _body(request)
+    except _TooLarge:
+        return _too_large(_state(request).config.max_body_bytes)
     except RuleError as exc:
         return _bad_request(str(exc))
     items = data if isinstance(data, list) else [data]

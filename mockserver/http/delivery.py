@@ -1,13 +1,17 @@
 """Turns a :mod:`reply <mockserver.wire.replies>` value into ASGI messages on the wire, shaped by the fault engine.
 
 :class:`Shaping` says how: a delay before the first byte, a delay between stream events, and where to cut the
-connection, drop the terminal event, slip in a malformed event or an error event. Noticing that the client went
+connection, drop the terminal event, slip in a malformed event or an error event. A stream still being sent when
+the server is asked to stop goes on without its delays; one that has not finished within
+:data:`STOP_GRACE_SECONDS` is cut (a shutdown never waits for a long stream). Noticing that the client went
 away is not done here: the dispatcher runs a listener beside delivery that cancels it (see ``_dispatch``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable
+import itertools
+import time
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 import anyio
@@ -126,22 +130,54 @@ async def _deliver_body(
     await wire.send({"type": "http.response.body", "body": sent, "more_body": False})
 
 
+#: how long a stream in flight when the server is asked to stop may go on to finish (then it is cut)
+STOP_GRACE_SECONDS = 0.25
+
+
+def _until_stopping(events: Iterable[SSEEvent], stopping: StopSignal) -> Iterator[bytes]:
+    """The encoded events, until :data:`STOP_GRACE_SECONDS` after the server was asked to stop."""
+    stop_by: float | None = None
+    for event in events:
+        if stopping.stopping:
+            now = time.monotonic()
+            stop_by = now + STOP_GRACE_SECONDS if stop_by is None else stop_by
+            if now >= stop_by:
+                return
+        yield event.encode()
+
+
+def _cut_short(stopping: StopSignal, events: Iterator[SSEEvent]) -> bool:
+    """Whether a stream stopped by :func:`_until_stopping` has events left (then it is cut, never ended as if
+    complete)."""
+    return stopping.stopping and next(events, None) is not None
+
+
 async def _deliver_stream(reply: StreamReply, wire: Wire, shaping: Shaping) -> None:
     await wire.send({"type": "http.response.start", "status": 200, "headers": stream_headers(reply.headers)})
     if shaping.events_back_to_back:  # one loop sends and counts them all (a stream is hundreds of events)
-        await wire.send_events(event.encode() for event in reply.events)
+        events = iter(reply.events)
+        await wire.send_events(_until_stopping(events, wire.stopping))
+        if _cut_short(wire.stopping, events):
+            # the server is stopping and the stream is long: it finished what it could in the grace, and is cut
+            # (a shutdown never waits for a long stream, nor does one end as if it were complete)
+            await wire.cut()
         if not shaping.drop_terminal:
             await wire.send_events(event.encode() for event in reply.terminal)
         await wire.send({"type": "http.response.body", "body": b"", "more_body": False})
         return
-    named = any(event.event is not None for event in reply.events)
-    for index, event in enumerate(reply.events):
-        if await _interject(index, named, wire, shaping):
+    # events are made as they are taken: whether they are named (the Responses API) is known from the first
+    events = iter(reply.events)
+    first = next(events, None)
+    named = first is not None and first.event is not None
+    position = 0
+    for event in itertools.chain(() if first is None else (first,), events):
+        if await _interject(position, named, wire, shaping):
             return
-        if index > 0 and shaping.itl is not None:
+        if position > 0 and shaping.itl is not None:
             await wire.pause(shaping.itl())
         await _send_event(event, wire)
-    if await _interject(len(reply.events), named, wire, shaping):
+        position += 1
+    if await _interject(position, named, wire, shaping):
         return
     if not shaping.drop_terminal:
         for event in reply.terminal:

@@ -112,11 +112,19 @@ class Endpoint:
         except APIErrorResponse as exc:
             await deliver(JSONReply(exc.body(), exc.status, exc.headers), wire)
             return
+        journal.keep_body(record, raw)
+        containers = raw.count(b"{") + raw.count(b"[")  # an upper bound (brackets in strings count too), in C
+        if containers > state.config.max_body_containers:
+            limit = state.config.max_body_containers
+            message = f"Request body too large: it holds more than {limit} JSON objects and arrays."
+            await deliver(
+                JSONReply(error_body(message, type="invalid_request_error", code="request_too_large"), 413), wire
+            )
+            return
         azure = azure_target(wire.scope)
         deployment = azure.deployment if azure is not None else None
-        facts = RequestFacts(record.method, record.path, record.headers, _lenient_json(raw), deployment)
+        facts = RequestFacts(record.method, record.path, tally.headers, _lenient_json(raw), deployment)
         with journal.lock:
-            record.body = facts.body
             record.stream = facts.stream
         try:
             selection = _select(facts, state)
@@ -156,21 +164,24 @@ class Endpoint:
             return reply
         limiter = state.rate_limiter
         if limiter is None:  # the estimate is only for the rate limits
-            return reshape(action, await self.run_handler(wire.scope, raw, receive, state))
+            return reshape(action, await self.run_handler(wire.scope, raw, receive, state, facts.body))
         estimate = estimate_tokens(facts.body)
         refusal = _rate_limited(wire, limiter, facts.model, estimate)
         if refusal is not None:
             return refusal
-        handled = reshape(action, await self.run_handler(wire.scope, raw, receive, state))
+        handled = reshape(action, await self.run_handler(wire.scope, raw, receive, state, facts.body))
         if not isinstance(handled, BytesReply):
             limiter.record(handled.tokens, estimate)
         return handled
 
-    async def run_handler(self, scope: Scope, raw: bytes, receive: Receive, state: ServerState) -> Reply:
-        """The handler's reply to the request in ``scope`` with body ``raw`` (an error reply when it fails)."""
+    async def run_handler(
+        self, scope: Scope, raw: bytes, receive: Receive, state: ServerState, parsed: Any = None
+    ) -> Reply:
+        """The handler's reply to the request in ``scope`` with body ``raw`` (an error reply when it fails);
+        ``parsed`` is the body already parsed (``None``: not yet, or not JSON), so a large body is parsed once."""
         request = Request(scope, _replay(raw, receive))
         try:
-            body = _parse_json(raw, request) if self.json_body else None
+            body = (parsed if parsed is not None else _parse_json(raw, request)) if self.json_body else None
             return await self.handler(Call(request, body, state, raw))
         except APIErrorResponse as exc:
             return JSONReply(exc.body(), exc.status, exc.headers)

@@ -1,6 +1,11 @@
 """The request journal: every API request the server saw, how it was answered and how it ended.
 
-A capped ring buffer (``config.journal_size``). The dispatcher fills in a mutable :class:`JournalRecord` while
+A ring buffer capped twice: ``config.journal_size`` entries and ``config.journal_bytes`` bytes of what the
+entries keep of their requests (bodies as received, header names and values); past either cap the oldest entries
+go first. A body or header value longer than ``config.journal_body_bytes`` is kept truncated, with its length and
+its SHA-256 digest (``JournalEntry.body_truncated``, ``body_length``, ``body_sha256``; a header value ends in
+``…[truncated N bytes sha256:HEX]``). Secrets are never kept: ``Authorization``, ``api-key`` and the control token
+show only their scheme and last four characters. The dispatcher fills in a mutable :class:`JournalRecord` while
 the request runs, and shows its outcome only once the request is over and its counters are settled (so a reader
 who sees an outcome sees ``stats()`` without that request). Readers (tests, ``GET /_mock/journal``) get frozen
 :class:`JournalEntry` snapshots. Writers run on the server's event loop and readers on any thread, so both take
@@ -10,13 +15,35 @@ the journal's lock.
 from __future__ import annotations
 
 import enum
+import hashlib
 import threading
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-__all__ = ["Journal", "JournalEntry", "JournalRecord", "Outcome"]
+import orjson
+
+__all__ = ["REDACTED_HEADERS", "Journal", "JournalEntry", "JournalRecord", "Outcome", "redact_secret"]
+
+#: headers whose values are secrets: the journal keeps their scheme and last four characters only
+REDACTED_HEADERS = frozenset({"authorization", "api-key", "x-mock-control-token", "proxy-authorization"})
+#: what an entry costs besides its body and headers (its fields and bookkeeping), for the byte budget
+_ENTRY_OVERHEAD = 512
+
+
+def redact_secret(value: str) -> str:
+    """``"Bearer sk-abc...wxyz"`` -> ``"Bearer ***wxyz"``: the scheme (if any) and the last four characters
+    (none of a secret shorter than 12, so a short one is never shown nearly whole)."""
+    scheme, space, secret = value.strip().rpartition(" ")
+    tail = secret[-4:] if len(secret) >= 12 else ""
+    return f"{scheme}{space}***{tail}"
+
+
+def _truncated_text(value: str, limit: int) -> str:
+    raw = value.encode("utf-8", "surrogateescape")
+    digest = hashlib.sha256(raw).hexdigest()
+    return f"{value[:limit]}…[truncated {len(raw)} bytes sha256:{digest}]"
 
 
 class Outcome(enum.StrEnum):
@@ -55,6 +82,14 @@ class JournalEntry:
     ended_at: float | None
     #: when the server noticed the client had gone (streams and hangs)
     disconnect_noticed_at: float | None
+    #: the body was longer than the journal keeps: ``body`` is then ``None`` and ``body_head`` its first bytes
+    body_truncated: bool = False
+    #: the body's length in bytes, as received
+    body_length: int = 0
+    #: the SHA-256 of the whole body (hex), when it was truncated
+    body_sha256: str | None = None
+    #: the first ``journal_body_bytes`` of a truncated body, as text
+    body_head: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -77,7 +112,10 @@ class JournalRecord:
     path: str
     query: str
     headers: dict[str, str] = field(default_factory=dict)
-    body: Any = None
+    #: the body as kept: whole (and parsed when read), or its head when it was truncated
+    body_bytes: bytes = b""
+    body_length: int = 0
+    body_sha256: str | None = None
     rule_id: str | None = None
     action: str | None = None
     status: int | None = None
@@ -89,8 +127,23 @@ class JournalRecord:
     disconnect_noticed_at: float | None = None
     #: how the request ends, decided while it runs and shown (as ``outcome``) once it is over
     decided: Outcome | None = None
+    #: what the record counts against the journal's byte budget
+    cost: int = _ENTRY_OVERHEAD
+    #: whether the journal holds the record (and counts its cost)
+    held: bool = False
+
+    @property
+    def body(self) -> Any:
+        """The parsed JSON body, or ``None`` (not JSON, none, or truncated)."""
+        if not self.body_bytes or self.body_sha256 is not None:
+            return None
+        try:
+            return orjson.loads(self.body_bytes)
+        except orjson.JSONDecodeError:
+            return None
 
     def snapshot(self) -> JournalEntry:
+        truncated = self.body_sha256 is not None
         return JournalEntry(
             seq=self.seq,
             request_id=self.request_id,
@@ -109,17 +162,40 @@ class JournalRecord:
             outcome=str(self.outcome),
             ended_at=self.ended_at,
             disconnect_noticed_at=self.disconnect_noticed_at,
+            body_truncated=truncated,
+            body_length=self.body_length,
+            body_sha256=self.body_sha256,
+            body_head=self.body_bytes.decode("utf-8", "replace") if truncated else None,
         )
 
 
 class Journal:
-    """The last ``size`` requests, oldest first."""
+    """The last ``size`` requests (and at most ``byte_budget`` bytes of them), oldest first."""
 
-    def __init__(self, size: int, *, clock: Callable[[], float]) -> None:
+    def __init__(
+        self,
+        size: int,
+        *,
+        clock: Callable[[], float],
+        byte_budget: int | None = None,
+        longest_kept: int = 64 * 1024,
+        secrets: frozenset[str] = REDACTED_HEADERS,
+    ) -> None:
         self._lock = threading.Lock()
-        self._records: deque[JournalRecord] = deque(maxlen=size)
+        self._records: deque[JournalRecord] = deque()
+        self._size = size
+        self._byte_budget = byte_budget
+        self._longest_kept = longest_kept
+        self._secrets = secrets
+        self._bytes = 0
         self._seq = 0
         self._clock = clock
+
+    @property
+    def bytes_kept(self) -> int:
+        """What the entries held now count against the byte budget."""
+        with self._lock:
+            return self._bytes
 
     @property
     def lock(self) -> threading.Lock:
@@ -132,12 +208,51 @@ class Journal:
     def begin(
         self, *, request_id: str, method: str, path: str, query: str, headers: dict[str, str] | None = None
     ) -> JournalRecord:
+        kept_headers = self._kept_headers(headers or {})
         with self._lock:
             self._seq += 1
-            record = JournalRecord(self._seq, request_id, self._clock(), method, path, query, headers or {})
-            if self._records.maxlen != 0:
+            record = JournalRecord(self._seq, request_id, self._clock(), method, path, query, kept_headers)
+            record.cost += sum(len(name) + len(value) for name, value in kept_headers.items())
+            if self._size != 0:
                 self._records.append(record)
+                record.held = True
+                self._bytes += record.cost
+                self._evict_locked()
             return record
+
+    def keep_body(self, record: JournalRecord, raw: bytes) -> None:
+        """Note ``record``'s body as received: whole, or its head with its length and digest when it is longer
+        than the journal keeps."""
+        kept = raw
+        digest = None
+        if len(raw) > self._longest_kept:
+            kept, digest = raw[: self._longest_kept], hashlib.sha256(raw).hexdigest()
+        with self._lock:
+            record.body_bytes, record.body_length, record.body_sha256 = kept, len(raw), digest
+            record.cost += len(kept)
+            if record.held:
+                self._bytes += len(kept)
+                self._evict_locked()
+
+    def _kept_headers(self, headers: Mapping[str, str]) -> dict[str, str]:
+        kept = {}
+        for name, value in headers.items():
+            if name in self._secrets:
+                value = redact_secret(value)
+            elif len(value) > self._longest_kept:
+                value = _truncated_text(value, self._longest_kept)
+            kept[name] = value
+        return kept
+
+    def _evict_locked(self) -> None:
+        """Drop the oldest entries until both caps hold (the newest entry is always kept)."""
+        budget = self._byte_budget
+        while len(self._records) > 1 and (
+            len(self._records) > self._size or (budget is not None and self._bytes > budget)
+        ):
+            dropped = self._records.popleft()
+            dropped.held = False
+            self._bytes -= dropped.cost
 
     def decide(self, record: JournalRecord, outcome: Outcome) -> None:
         """Note how ``record`` ends (the first decision wins); it shows once the request is over (:meth:`end`)."""
@@ -166,5 +281,8 @@ class Journal:
     def clear(self) -> None:
         """Forget every request and start numbering from 1 again."""
         with self._lock:
+            for record in self._records:
+                record.held = False
             self._records.clear()
+            self._bytes = 0
             self._seq = 0

@@ -37,8 +37,13 @@ class ServerState:
         self.clock = clock
         #: fills the stores with ``config.prepopulate``'s items on every reset (the endpoints know their shapes)
         self._prepopulate = prepopulate
-        self.rules = RuleEngine(config.seed)
-        self.journal = Journal(config.journal_size, clock=clock)
+        self.rules = RuleEngine(config.seed, max_rules=config.max_rules)
+        self.journal = Journal(
+            config.journal_size,
+            clock=clock,
+            byte_budget=config.journal_bytes,
+            longest_kept=config.journal_body_bytes,
+        )
         self.stats = Stats()
         #: wakes hung requests when the server stops
         self.stopping = StopSignal()

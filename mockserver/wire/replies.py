@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,9 +31,12 @@ class BytesReply:
 @dataclass(frozen=True, slots=True)
 class StreamReply:
     """An SSE stream: ``events`` are the body of the stream, ``terminal`` the events that mark its proper end
-    (``data: [DONE]`` for chat and completions, ``response.completed`` for the Responses API)."""
+    (``data: [DONE]`` for chat and completions, ``response.completed`` for the Responses API).
 
-    events: tuple[SSEEvent, ...]
+    ``events`` may be an iterator that makes each event as it is taken (delivered once): a long stream then
+    never exists whole in memory."""
+
+    events: Iterable[SSEEvent]
     terminal: tuple[SSEEvent, ...] = ()
     headers: dict[str, str] = field(default_factory=dict)
     tokens: int = 0

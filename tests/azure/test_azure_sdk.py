@@ -58,7 +58,7 @@ async def test_chat_json_carries_azure_filter_results(fake: MockServer, azure: o
     [entry] = fake.journal
     assert entry.path == "/v1/chat/completions"  # journaled, and matched by rules, as the OpenAI path
     assert entry.query == f"api-version={VERSION}"
-    assert entry.headers["api-key"] == KEY
+    assert entry.headers["api-key"] == f"***{KEY[-4:]}"  # the journal keeps the last four characters of a key
     assert "authorization" not in entry.headers
 
 
@@ -96,7 +96,7 @@ async def test_entra_id_token_auth(fake: MockServer, monkeypatch: pytest.MonkeyP
     ) as client:
         completion = await client.chat.completions.create(model="my-gpt-4o", messages=MESSAGES)
     assert completion.choices[0].message.content
-    assert fake.journal[-1].headers["authorization"] == f"Bearer {KEY}"
+    assert fake.journal[-1].headers["authorization"] == f"Bearer ***{KEY[-4:]}"
     assert "api-key" not in fake.journal[-1].headers
 
 

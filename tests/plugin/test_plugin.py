@@ -47,7 +47,7 @@ async def test_sdk_with_no_arguments_reaches_the_fake(mock_openai, mock_openai_b
     assert "gpt-4o" in [model.id for model in models.data]
     [attempt] = mock_openai.attempts("/v1/models")
     assert attempt.method == "GET"
-    assert mock_openai.last_headers("/models")["authorization"] == "Bearer sk-mock-openai"
+    assert mock_openai.last_headers("/models")["authorization"] == "Bearer ***enai"  # redacted: scheme and last four
     assert mock_openai.client_disconnected() is False
     SEEN["url"] = mock_openai_base_url
 

@@ -27,7 +27,7 @@ async def test_fluent_rule_and_attempts(mock_openai: MockOpenAI) -> None:
     assert [entry.status for entry in attempts] == [429, 429, 200]
     assert [entry.headers["x-stainless-retry-count"] for entry in attempts] == ["0", "1", "2"]
     assert mock_openai.last_body("/v1/chat/completions") == CHAT
-    assert mock_openai.last_headers()["authorization"] == f"Bearer {mock_openai.api_key}"
+    assert mock_openai.last_headers()["authorization"] == f"Bearer ***{mock_openai.api_key[-4:]}"  # redacted
     assert mock_openai.client_disconnected("/v1/chat/completions") is False
     assert mock_openai.stats()["requests"] == 3
 

@@ -103,7 +103,8 @@ async def test_inprocess_fixture_shares_scripting_and_journal(mock_openai_inproc
         completion = await client.chat.completions.create(**CHAT)
     assert completion.choices[0].message.content == "after the failure"
     assert [entry.status for entry in mock_openai_inprocess.attempts("/v1/chat/completions")] == [500, 200]
-    assert mock_openai_inprocess.last_headers()["authorization"] == f"Bearer {mock_openai_inprocess.api_key}"
+    redacted = f"Bearer ***{mock_openai_inprocess.api_key[-4:]}"  # the journal keeps the scheme and last four
+    assert mock_openai_inprocess.last_headers()["authorization"] == redacted
     async with mock_openai_inprocess.httpx_client() as plain, mock_openai_inprocess.httpx2_client() as plain2:
         assert (await plain.get("/models")).status_code == 401  # no key: the fake's own 401
         assert (await plain2.get("/models")).status_code == 401

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from pydantic import BaseModel, ConfigDict
 
 from mockserver.faults.latency import (
+    LONGEST_DELAY,
     FixedLatency,
     LatencyDistribution,
     LatencyProfile,
@@ -26,7 +27,7 @@ from mockserver.faults.latency import (
 )
 from mockserver.http.fault_actions import shaping_for
 
-seconds = st.floats(min_value=0, max_value=1e4, allow_nan=False, allow_infinity=False)
+seconds = st.floats(min_value=0, max_value=LONGEST_DELAY, allow_nan=False, allow_infinity=False)
 
 
 @st.composite

@@ -30,6 +30,10 @@ ENTRY_KEYS = {
     "outcome",
     "ended_at",
     "disconnect_noticed_at",
+    "body_truncated",
+    "body_length",
+    "body_sha256",
+    "body_head",
 }
 
 

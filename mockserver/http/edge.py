@@ -1,0 +1,238 @@
+"""The HTTP edge: what a connection may cost before any request reaches the app.
+
+uvicorn's own settings do what they can: ``limit_concurrency`` (a 503 past that many connections or tasks),
+``h11_max_incomplete_event_size`` (h11's header size limit) and ``timeout_graceful_shutdown``. What uvicorn has no
+setting for is added by thin subclasses of its protocols (h11 and httptools alike):
+
+- a **header-read timeout**: a connection that has not sent a whole request head within ``header_read_timeout``
+  seconds of connecting (or of the first byte of its next request) is closed, so slowloris clients cannot hold
+  sockets; an idle keep-alive connection is uvicorn's to close (``timeout_keep_alive``);
+- a **header size limit** with httptools (h11 has its own): a head larger than ``max_header_bytes`` is answered
+  ``431`` and the connection closed;
+- a **connection cap**: past ``max_connections`` open connections (never more than the process's file-descriptor
+  limit allows, less a reserve), a new connection is closed at once, so ``/health`` still finds a descriptor.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import resource
+from dataclasses import dataclass
+from typing import Any
+
+import uvicorn
+from uvicorn.protocols.http.h11_impl import H11Protocol
+
+from ..config.settings import ServerConfig
+from ..wire.errors import error_body
+from ..wire.json_codec import dumps
+
+__all__ = ["EdgeLimits", "edge_limits", "edge_protocol", "uvicorn_config"]
+
+#: file descriptors kept free for everything that is not a client connection (the listening socket, logs, the
+#: event loop's own, files the API stores)
+FD_RESERVE = 64
+#: how long a shutdown waits for requests in flight before cancelling them (SIGTERM exits within 2 s)
+GRACEFUL_SHUTDOWN_SECONDS = 0.5
+
+
+@dataclass(frozen=True, slots=True)
+class EdgeLimits:
+    header_read_timeout: float = 10.0
+    max_header_bytes: int = 64 * 1024
+    max_connections: int = 1_000
+
+
+def edge_limits(config: ServerConfig) -> EdgeLimits:
+    """The config's limits, the connection cap lowered to what the file-descriptor limit allows."""
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    cap = config.max_connections
+    if soft != resource.RLIM_INFINITY:
+        cap = max(1, min(cap, soft - FD_RESERVE))
+    return EdgeLimits(config.header_read_timeout, config.max_header_bytes, cap)
+
+
+class _HeadGuard:
+    """The edge rules for one connection; the protocol tells it what happens."""
+
+    def __init__(self, protocol: Any, limits: EdgeLimits) -> None:
+        self._protocol = protocol
+        self._limits = limits
+        self._timer: asyncio.TimerHandle | None = None
+        #: bytes received while the head was incomplete, and bytes of the header lines parsed
+        self._head_bytes = 0
+        self._header_bytes = 0
+
+    def connected(self, transport: asyncio.Transport) -> bool:
+        """A new connection: False (and closed) when it is one too many; else the head timer starts."""
+        if len(self._protocol.connections) > self._limits.max_connections:
+            transport.close()
+            return False
+        self.await_head()
+        return True
+
+    def await_head(self) -> None:
+        """A request head is due: start its clock."""
+        self.head_arrived()
+        self._head_bytes = self._header_bytes = 0
+        self._timer = self._protocol.loop.call_later(self._limits.header_read_timeout, self._too_slow)
+
+    def bytes_arrived(self) -> None:
+        """Bytes came in: when no request is open, they start the next request's head (and its clock)."""
+        if self._timer is None:
+            cycle = self._protocol.cycle
+            if cycle is None or cycle.response_complete:
+                self.await_head()
+
+    def head_arrived(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    @property
+    def awaiting_head(self) -> bool:
+        return self._timer is not None
+
+    def received(self, size: int) -> bool:
+        """``size`` more bytes before the head was complete; False (answered 431 and closed) past the limit."""
+        self._head_bytes += size
+        if self._head_bytes <= self._limits.max_header_bytes:
+            return True
+        self.refuse_head()
+        return False
+
+    def header(self, size: int) -> bool:
+        """A header line of ``size`` bytes was parsed; False when the head is now over the limit."""
+        self._header_bytes += size
+        return self._header_bytes <= self._limits.max_header_bytes
+
+    @property
+    def head_too_large(self) -> bool:
+        return self._header_bytes > self._limits.max_header_bytes
+
+    def refuse_head(self) -> None:
+        """Answer 431 and close."""
+        self.head_arrived()
+        message = f"Request header fields too large: the limit is {self._limits.max_header_bytes} bytes."
+        body = dumps(error_body(message, type="invalid_request_error", code="request_header_fields_too_large"))
+        transport = self._protocol.transport
+        transport.write(
+            b"HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-type: application/json\r\n"
+            b"connection: close\r\ncontent-length: %d\r\n\r\n%s" % (len(body), body)
+        )
+        transport.close()
+
+    def _too_slow(self) -> None:
+        self._timer = None
+        cycle = self._protocol.cycle
+        if cycle is not None and not cycle.response_complete:
+            return  # a request is being answered: its head came in time
+        transport = self._protocol.transport
+        if not transport.is_closing():
+            transport.close()
+
+
+class EdgeH11Protocol(H11Protocol):
+    """uvicorn's h11 protocol with the edge rules (h11 limits the head's size itself)."""
+
+    def __init__(self, config: uvicorn.Config, *args: Any, **kwargs: Any) -> None:
+        super().__init__(config, *args, **kwargs)
+        self._guard = _HeadGuard(self, getattr(config, "edge_limits", EdgeLimits()))
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._guard.connected(transport)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._guard.head_arrived()
+        super().connection_lost(exc)
+
+    def data_received(self, data: bytes) -> None:
+        self._guard.bytes_arrived()
+        super().data_received(data)
+
+    def handle_events(self) -> None:
+        before = self.cycle
+        super().handle_events()
+        if self.cycle is not before:
+            self._guard.head_arrived()
+
+
+class _HeadTooLarge(Exception):
+    """A request head over ``max_header_bytes`` (raised inside the parser to stop it)."""
+
+
+def _httptools_protocol() -> type[asyncio.Protocol] | None:
+    try:
+        from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+    except ImportError:  # pragma: no cover - httptools is an optional extra
+        return None
+
+    class EdgeHttpToolsProtocol(HttpToolsProtocol):
+        """uvicorn's httptools protocol with the edge rules, the head's size limit included."""
+
+        def __init__(self, config: uvicorn.Config, *args: Any, **kwargs: Any) -> None:
+            super().__init__(config, *args, **kwargs)
+            self._guard = _HeadGuard(self, getattr(config, "edge_limits", EdgeLimits()))
+
+        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+            super().connection_made(transport)
+            self._guard.connected(transport)
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            self._guard.head_arrived()
+            super().connection_lost(exc)
+
+        def data_received(self, data: bytes) -> None:
+            self._guard.bytes_arrived()
+            awaiting = self._guard.awaiting_head
+            super().data_received(data)
+            # counted after parsing: a chunk that completes the head (and carries body bytes) is never refused
+            if awaiting and self._guard.awaiting_head and not self._guard.received(len(data)):
+                return
+
+        def on_header(self, name: bytes, value: bytes) -> None:
+            if not self._guard.header(len(name) + len(value) + 4):
+                raise _HeadTooLarge  # stops the parser; uvicorn then answers through send_400_response
+            super().on_header(name, value)
+
+        def send_400_response(self, msg: str) -> None:
+            if self._guard.head_too_large:
+                self._guard.refuse_head()
+            else:
+                super().send_400_response(msg)
+
+        def on_headers_complete(self) -> None:
+            self._guard.head_arrived()
+            super().on_headers_complete()
+
+    EdgeHttpToolsProtocol.__module__ = __name__
+    EdgeHttpToolsProtocol.__qualname__ = "EdgeHttpToolsProtocol"
+    return EdgeHttpToolsProtocol
+
+
+#: the protocol class ``edge_protocol`` gives: httptools when installed (uvicorn's own choice), else h11
+_HTTPTOOLS_PROTOCOL = _httptools_protocol()
+if _HTTPTOOLS_PROTOCOL is not None:
+    EdgeHttpToolsProtocol = _HTTPTOOLS_PROTOCOL
+
+
+def edge_protocol() -> type[asyncio.Protocol]:
+    """The HTTP protocol class to serve with: uvicorn's choice (httptools if installed, else h11), with the
+    edge rules."""
+    return _HTTPTOOLS_PROTOCOL if _HTTPTOOLS_PROTOCOL is not None else EdgeH11Protocol
+
+
+def uvicorn_config(app: Any, config: ServerConfig, **settings: Any) -> uvicorn.Config:
+    """A ``uvicorn.Config`` serving ``app`` under ``config``'s edge limits (``settings`` are uvicorn's own)."""
+    limits = edge_limits(config)
+    settings.setdefault("timeout_graceful_shutdown", GRACEFUL_SHUTDOWN_SECONDS)
+    uvicorn_settings = uvicorn.Config(
+        app,
+        http=edge_protocol(),
+        limit_concurrency=limits.max_connections,
+        h11_max_incomplete_event_size=limits.max_header_bytes,
+        **settings,
+    )
+    uvicorn_settings.edge_limits = limits  # type: ignore[attr-defined]  # read by the edge protocols
+    return uvicorn_settings
