@@ -10,7 +10,8 @@ async def test_describe_reaches_the_fake(mock_openai):
 
 async def test_import_time_client_uses_the_fakes_key(mock_openai):
     await app.describe("a kettle")
-    assert mock_openai.last_headers("/chat/completions")["authorization"] == f"Bearer {mock_openai.api_key}"
+    # the journal keeps a key's scheme and last four characters, never the whole key
+    assert mock_openai.last_headers("/chat/completions")["authorization"] == f"Bearer ***{mock_openai.api_key[-4:]}"
 
 
 async def test_explicit_real_base_url_fails_fast():
@@ -31,4 +32,4 @@ async def test_azure_client_from_the_environment(mock_openai):
             model="my-deployment", messages=[{"role": "user", "content": "hi"}]
         )
     assert completion.choices[0].message.content
-    assert mock_openai.last_headers("/chat/completions")["api-key"] == mock_openai.api_key
+    assert mock_openai.last_headers("/chat/completions")["api-key"] == f"***{mock_openai.api_key[-4:]}"
