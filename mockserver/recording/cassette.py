@@ -275,7 +275,11 @@ def load_cassettes(paths: Iterable[Path]) -> list[tuple[Path, Cassette]]:
 
 
 class _Dumper(_BaseDumper):  # type: ignore[misc]
-    """Block style, keys in the order written; multi-line text as ``|`` blocks."""
+    """Block style, keys in the order written; multi-line text as ``|`` blocks; a value written out wherever it
+    occurs (no ``&anchor`` / ``*alias``: a cassette reads and diffs as plain data)."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
 
 
 def _represent_str(dumper: Any, value: str) -> yaml.ScalarNode:
@@ -291,7 +295,27 @@ _Dumper.add_representer(str, _represent_str)
 def dump_cassette(cassette: Cassette, *, secrets: Iterable[str] = ()) -> str:
     """The YAML text of ``cassette``; any of ``secrets`` inside a string is written as :data:`REDACTED`."""
     data = _scrub(cassette.to_data(), tuple(secret for secret in secrets if secret))
-    return yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=2**16, default_flow_style=False)
+    return _dump(data)
+
+
+def dump_interaction(interaction: Interaction, *, secrets: Iterable[str] = ()) -> str:
+    """One interaction's text as an item of a cassette's ``interactions`` (see :func:`cassette_text`)."""
+    return _dump([_scrub(interaction.to_data(), tuple(secret for secret in secrets if secret))])
+
+
+def cassette_text(interactions: Sequence[str]) -> str:
+    """The text of a cassette made of :func:`dump_interaction` texts: what :func:`dump_cassette` gives, without
+    dumping again what was dumped before (a recorder adds one interaction at a time)."""
+    if not interactions:
+        return "version: 1\ninteractions: []\n"
+    return "version: 1\ninteractions:\n" + "".join(interactions)
+
+
+def _dump(data: Any) -> str:
+    text: str = yaml.dump(
+        data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=2**16, default_flow_style=False
+    )
+    return text
 
 
 def _scrub(value: Any, secrets: tuple[str, ...]) -> Any:
@@ -312,7 +336,11 @@ def save_cassette(path: Path, cassette: Cassette, *, secrets: Iterable[str] = ()
     """Write ``cassette`` to ``path`` atomically: a temporary file beside it, flushed to disk, then renamed over
     it, so a reader (or a killed process) only ever sees the old file or the new one. Any of ``secrets`` left in
     a string is written as :data:`REDACTED`."""
-    text = dump_cassette(cassette, secrets=secrets)
+    write_atomically(path, dump_cassette(cassette, secrets=secrets))
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file beside it, flushed to disk and renamed over it."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:

@@ -6,7 +6,15 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from .cassette import Cassette, CassetteError, Interaction, load_cassette, load_cassettes, save_cassette
+from .cassette import (
+    CassetteError,
+    Interaction,
+    cassette_text,
+    dump_interaction,
+    load_cassette,
+    load_cassettes,
+    write_atomically,
+)
 from .matching import IncomingRequest, Match, Miss, RequestPool
 from .settings import RecordingSettings
 
@@ -24,10 +32,14 @@ class RecordingSession:
             for index, interaction in enumerate(cassette.interactions):
                 self.pool.add(interaction, f"{path.name}, interaction {index}")
         self._lock = threading.Lock()
-        self._recorded: list[Interaction] = []
+        upstream = settings.upstream
+        self._secrets = [upstream.key.get_secret_value()] if upstream is not None and upstream.key is not None else []
+        #: the recorded interactions' texts, each dumped once (the file is their join, rewritten whole)
+        self._recorded: list[str] = []
         target = settings.record_to
         if target is not None and settings.record_mode == "append" and target.exists():
-            self._recorded = list(load_cassette(target).interactions)
+            existing = load_cassette(target).interactions
+            self._recorded = [dump_interaction(item, secrets=self._secrets) for item in existing]
         #: exchanges written by this session
         self.recorded_count = 0
 
@@ -43,9 +55,8 @@ class RecordingSession:
         target = self.settings.record_to
         if target is None:
             raise CassetteError("nothing is recorded: no cassette to record to was configured")
-        upstream = self.settings.upstream
-        secrets = [upstream.key.get_secret_value()] if upstream is not None and upstream.key is not None else []
+        text = dump_interaction(interaction, secrets=self._secrets)
         with self._lock:
-            self._recorded.append(interaction)
+            self._recorded.append(text)
             self.recorded_count += 1
-            save_cassette(target, Cassette(interactions=tuple(self._recorded)), secrets=secrets)
+            write_atomically(target, cassette_text(self._recorded))

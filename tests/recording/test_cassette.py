@@ -16,7 +16,7 @@ import pytest
 
 from mockserver.cli.main import main
 from mockserver.recording import Cassette, CassetteError, Interaction, load_cassette, save_cassette
-from mockserver.recording.cassette import REDACTED, dump_cassette
+from mockserver.recording.cassette import REDACTED, cassette_text, dump_cassette, dump_interaction
 from mockserver.recording.matching import IncomingRequest, Match, Miss, RequestPool
 
 GOOD = """\
@@ -257,3 +257,11 @@ def test_a_multipart_body_matches_whatever_its_boundary(tmp_path: Path) -> None:
     pool = RequestPool()
     pool.add(interaction, "files")
     assert isinstance(pool.take(multipart("bbbb2222")), Match)
+
+
+def test_a_cassette_written_one_interaction_at_a_time_is_the_cassette_written_whole(tmp_path: Path) -> None:
+    cassette = load_cassette(write(tmp_path, GOOD.replace("content: hi", "content: 'two\\n  lines: yes'")))
+    doubled = Cassette(interactions=cassette.interactions * 2)
+    pieces = [dump_interaction(interaction) for interaction in doubled.interactions]
+    assert cassette_text(pieces) == dump_cassette(doubled)
+    assert cassette_text([]) == dump_cassette(Cassette())
