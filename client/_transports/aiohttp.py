@@ -8,8 +8,10 @@ Timeouts map onto ``aiohttp.ClientTimeout`` per request: ``connect`` bounds open
 ``pool + connect`` bounds getting a connection at all (``connect``), ``read`` bounds the wait for the headers and
 for every body chunk (``sock_read``). aiohttp has no write timeout, so ``Timeout.write`` is not enforced here.
 
-With ``trust_env=True`` (the default) the session honours ``HTTP_PROXY`` / ``HTTPS_PROXY`` / ``NO_PROXY`` (and
-``.netrc``) as aiohttp's ``trust_env`` does: plain HTTP forwarding, a ``CONNECT`` tunnel for ``https``.
+With ``trust_env=True`` (the default) requests honour ``HTTP_PROXY`` / ``HTTPS_PROXY`` / ``NO_PROXY`` as aiohttp's
+``trust_env`` reads them (``aiohttp.helpers.get_env_proxy_for_url``): plain HTTP forwarding, a ``CONNECT`` tunnel for
+``https``. The proxy is looked up once per origin, not per request: aiohttp's own ``trust_env`` makes two thread hops
+per request for it (and one for ``.netrc``, which would clash with the ``Authorization`` header the client sends).
 Servers are verified against ``SSL_CERT_FILE`` / ``SSL_CERT_DIR`` when those are set (read when the session is made),
 else against aiohttp's default context.
 
@@ -38,6 +40,8 @@ from .._transport import (
 
 try:
     import aiohttp
+    import yarl
+    from aiohttp.helpers import get_env_proxy_for_url
     from aiohttp.http_exceptions import HttpProcessingError
     from multidict import CIMultiDict, CIMultiDictProxy
 except ImportError:  # pragma: no cover - exercised in a subprocess without aiohttp
@@ -51,6 +55,8 @@ _MISSING_AIOHTTP = (
     "DefaultAioHttpClient needs the aiohttp package, which is not installed; "
     "install it with: pip install 'openai-async-harness[aiohttp]'"
 )
+#: origins whose proxy is remembered; the cache starts over when it is full
+_PROXY_CACHE_SIZE = 512
 #: headers aiohttp would add on its own; a request carries exactly the headers the caller gave (plus Host)
 _SKIPPED_AUTO_HEADERS = ("Accept", "Accept-Encoding", "Content-Type", "User-Agent")
 
@@ -160,6 +166,8 @@ class DefaultAioHttpClient:
         if not AIOHTTP_INSTALLED:
             raise RuntimeError(_MISSING_AIOHTTP)
         self._trust_env = trust_env
+        #: origin -> the environment's proxy for it (and the proxy's credentials), or ``None``
+        self._proxies: dict[str, tuple[yarl.URL, aiohttp.BasicAuth | None] | None] = {}
         self._limit = limit
         self._keepalive_timeout = keepalive_timeout
         self._session: aiohttp.ClientSession | None = None
@@ -189,7 +197,6 @@ class DefaultAioHttpClient:
             skip_auto_headers=_SKIPPED_AUTO_HEADERS,
             auto_decompress=True,
             timeout=aiohttp.ClientTimeout(total=None),
-            trust_env=self._trust_env,
         )
         self._loop = loop
         return self._session
@@ -198,6 +205,7 @@ class DefaultAioHttpClient:
         if self._closed:
             raise TransportError("the transport is closed")
         session = self._session_for_this_loop()
+        proxy = self._proxy_for(request.url) if self._trust_env else None
         with _mapped_errors():
             response = await session.request(
                 request.method,
@@ -206,8 +214,25 @@ class DefaultAioHttpClient:
                 data=request.content,
                 timeout=_client_timeout(request.timeout),
                 allow_redirects=True,
+                proxy=proxy[0] if proxy else None,
+                proxy_auth=proxy[1] if proxy else None,
             )
         return AioHttpTransportResponse(response)
+
+    def _proxy_for(self, url: str) -> tuple[yarl.URL, aiohttp.BasicAuth | None] | None:
+        """The environment's proxy for ``url``'s origin (looked up once per origin)."""
+        path_at = url.find("/", url.find("//") + 2)
+        origin = url if path_at < 0 else url[:path_at]
+        if origin in self._proxies:
+            return self._proxies[origin]
+        try:
+            proxy: tuple[yarl.URL, aiohttp.BasicAuth | None] | None = get_env_proxy_for_url(yarl.URL(origin))
+        except (LookupError, ValueError):
+            proxy = None
+        if len(self._proxies) >= _PROXY_CACHE_SIZE:
+            self._proxies.clear()
+        self._proxies[origin] = proxy
+        return proxy
 
     async def aclose(self) -> None:
         self._closed = True
