@@ -50,5 +50,5 @@ TEST_API_BASE_URL="$url" "$py" -m pytest -p no:mock_openai -p no:cacheprovider -
   tests/api_resources/test_models.py tests/api_resources/test_files.py tests/api_resources/test_batches.py \
   tests/api_resources/fine_tuning tests/api_resources/test_responses.py tests/api_resources/responses \
   "$@" >"$work/pytest.log" 2>&1 || true
-tail -n 1 "$work/pytest.log"
+echo "the SDK's own run (failures expected: placeholder ids, routes the fake does not serve): $(tail -n 1 "$work/pytest.log")"
 "$py" "$repo/ci/sdk_failures.py" "$work/results.xml"
