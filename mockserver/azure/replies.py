@@ -41,11 +41,13 @@ _OPERATIONS = {
 _FILTERED = frozenset({"/v1/chat/completions", "/v1/completions"})
 
 
-def azure_reply(target: AzureTarget, path: str, reply: Reply) -> Reply:
-    """``reply`` (to the OpenAI ``path``) as Azure sends it."""
+def azure_reply(target: AzureTarget, path: str, reply: Reply, *, content_filters: bool = True) -> Reply:
+    """``reply`` (to the OpenAI ``path``) as Azure sends it. ``content_filters=False`` for answers that are real
+    (relayed from an upstream, or replayed from a cassette): they carry what the upstream sent, and only a 429 the
+    fake itself answers is put in Azure's form."""
     if isinstance(reply, JSONReply) and reply.status == 429:
         return _rate_limited(target, path, reply)
-    if path.rstrip("/") not in _FILTERED:
+    if not content_filters or path.rstrip("/") not in _FILTERED:
         return reply
     if isinstance(reply, StreamReply):
         return StreamReply(_filtered_events(reply.events), reply.terminal, reply.headers, reply.tokens)

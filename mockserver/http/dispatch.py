@@ -84,9 +84,11 @@ Handler = Callable[[Call], Awaitable[Reply]]
 class Endpoint:
     """An ASGI app around one handler."""
 
-    def __init__(self, handler: Handler, *, json_body: bool = True) -> None:
+    def __init__(self, handler: Handler, *, json_body: bool = True, real_answers: bool = False) -> None:
         self.handler = handler
         self.json_body = json_body
+        #: the handler answers with what a real API said (relayed or replayed): nothing is added to it for Azure
+        self.real_answers = real_answers
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         state: ServerState = scope["app"].state.mock
@@ -141,7 +143,7 @@ class Endpoint:
             return
         reply = await self._reply(wire, raw, receive, state, facts, action)
         if azure is not None:
-            reply = azure_reply(azure, record.path, reply)
+            reply = azure_reply(azure, record.path, reply, content_filters=not self.real_answers)
         if action is None and state.config.latency is None:
             shaping = _AS_IS  # what shaping_for gives then, without making it (nor drawing from the RNG)
         else:

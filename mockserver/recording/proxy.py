@@ -13,6 +13,7 @@ import ssl
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -69,11 +70,22 @@ def upstream_headers(incoming: dict[str, str], upstream: Upstream) -> dict[str, 
     headers = {name: value for name, value in incoming.items() if name not in dropped}
     if upstream.key is not None:
         key = upstream.key.get_secret_value()
-        if "api-key" in incoming:  # Azure's header
+        if is_azure_host(urlsplit(upstream.url).hostname or ""):  # Azure takes a key in its own header
             headers["api-key"] = key
         else:
             headers["authorization"] = f"Bearer {key}"
     return headers
+
+
+#: the domains of Azure OpenAI resources (an upstream there is sent its key as ``api-key``)
+AZURE_DOMAINS = ("openai.azure.com", "cognitiveservices.azure.com", "services.ai.azure.com")
+
+
+def is_azure_host(host: str) -> bool:
+    """Whether ``host`` is an Azure OpenAI resource. The upstream, not the client, decides how its key is sent:
+    the request goes on in OpenAI's form (the fake has already turned an Azure path into a ``/v1`` one)."""
+    host = host.rstrip(".").lower()
+    return any(host == domain or host.endswith("." + domain) for domain in AZURE_DOMAINS)
 
 
 def returned_headers(response: httpx.Response) -> dict[str, str]:

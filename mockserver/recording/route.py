@@ -35,7 +35,8 @@ class RecordingRoute(Route):
     """``/v1/...``, any method: a recorded answer, the upstream's, or (by configuration) the generated one."""
 
     def __init__(self) -> None:
-        super().__init__("/v1/{path:path}", Endpoint(self.answer, json_body=False), include_in_schema=False)
+        endpoint = Endpoint(self.answer, json_body=False, real_answers=True)
+        super().__init__("/v1/{path:path}", endpoint, include_in_schema=False)
         self._ssl_context: ssl.SSLContext | None = None
 
     def matches(self, scope: Scope) -> tuple[Match, Scope]:

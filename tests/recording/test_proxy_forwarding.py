@@ -14,6 +14,7 @@ from recording_support import settled_journal
 from mockserver import MockServer, ServerConfig
 from mockserver.faults.latency import LatencyProfile
 from mockserver.recording import RecordingSettings, Upstream, load_cassette
+from mockserver.recording.proxy import upstream_headers
 
 UPSTREAM_KEY = "sk-upstream-forwarding-secret"
 
@@ -82,3 +83,23 @@ async def test_a_stream_is_relayed_while_the_upstream_is_still_sending(tmp_path:
         assert gone.outcome == "client_disconnected"
         assert settled_journal(proxy)[0].outcome == "client_disconnected"
     assert not (tmp_path / "c.yaml").exists()  # an exchange the client left is not recorded
+
+
+@pytest.mark.parametrize(
+    ("url", "sent"),
+    [
+        ("https://api.openai.com/v1", {"authorization": "Bearer sk-up-0123456789"}),
+        ("https://contoso.openai.azure.com/openai/v1", {"api-key": "sk-up-0123456789"}),
+        ("http://127.0.0.1:9/v1", {"authorization": "Bearer sk-up-0123456789"}),
+    ],
+)
+@pytest.mark.parametrize("client_credentials", [{"authorization": "Bearer sk-local"}, {"api-key": "local"}])
+def test_the_upstream_decides_how_its_key_is_sent(
+    url: str, sent: dict[str, str], client_credentials: dict[str, str]
+) -> None:
+    """The request goes on in OpenAI's form whatever the client spoke (Azure's path is already a /v1 one): an Azure
+    upstream gets its key as ``api-key``, any other as a bearer token; the client's own credentials stay behind."""
+    headers = upstream_headers(
+        {"content-type": "application/json", **client_credentials}, Upstream(url=url, key="sk-up-0123456789")
+    )
+    assert {name: value for name, value in headers.items() if name in ("authorization", "api-key")} == sent
