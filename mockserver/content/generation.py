@@ -257,6 +257,8 @@ def _tool_generation(calls: list[PlannedToolCall], limit: int | None) -> Generat
 
 def _stop_cut(text: str, request: GenerationRequest) -> int:
     """Where the first stop sequence starts in ``text``, or -1."""
+    if not request.stop:
+        return -1
     return min((found for stop in request.stop if stop and (found := text.find(stop)) >= 0), default=-1)
 
 
