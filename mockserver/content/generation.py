@@ -115,7 +115,9 @@ class Generation:
         return iter_tokens(self.text or "")
 
 
-@dataclass(frozen=True, slots=True)
+# a value, never changed once made; not ``frozen`` only because that makes it several times slower to create
+# (one or more are made for every request)
+@dataclass(slots=True)
 class GenerationRequest:
     #: the text the reply is about (the last user message, or the prompt)
     prompt: str

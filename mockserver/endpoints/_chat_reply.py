@@ -28,7 +28,9 @@ class GenerationStopped(Exception):
     """Generation was given up (the client left, or the server is stopping)."""
 
 
-@dataclass(frozen=True, slots=True)
+# a value, never changed once made; not ``frozen`` only because that makes it several times slower to create
+# (one or more are made for every request)
+@dataclass(slots=True)
 class ChatChoice:
     index: int
     generation: Generation
@@ -51,7 +53,9 @@ class ChatChoice:
         )
 
 
-@dataclass(frozen=True, slots=True)
+# a value, never changed once made; not ``frozen`` only because that makes it several times slower to create
+# (one or more are made for every request)
+@dataclass(slots=True)
 class ChatReply:
     """One answered request: everything both delivery shapes need, fixed before either is built."""
 
