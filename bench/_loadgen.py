@@ -1,8 +1,11 @@
 """A closed-loop HTTP/1.1 load generator that runs in a process of its own, so it never shares a GIL (or, when
 pinned, a core) with the server it measures.
 
-``concurrency`` keep-alive connections each send one fixed, pre-encoded request, read the whole response (parsed
-by httptools, the C parser uvicorn uses) and send it again. Nothing is timed during ``warmup``; then for
+``concurrency`` keep-alive connections each send one pre-encoded request, read the whole response (parsed by
+httptools, the C parser uvicorn uses) and send it again. A request built with ``distinct=True`` carries a
+fixed-width counter in its body (:data:`COUNTER_MARK`): every send fills it with the next number, so each request
+is a body the server has not seen (traffic shaped like users'), at the cost of one ``bytes`` join per send.
+Nothing is timed during ``warmup``; then for
 ``duration`` seconds every response that completes is counted with its latency, and every SSE event (a blank line
 ending an event) that arrives is counted. Cheap per request on purpose: the point is to measure the server.
 
@@ -15,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import random
 import subprocess
 import sys
 import time
@@ -26,7 +30,11 @@ import httptools
 
 from ._stats import summarize
 
-__all__ = ["LoadJob", "LoadResult", "build_request", "measure"]
+__all__ = ["COUNTER_MARK", "LoadJob", "LoadResult", "build_request", "measure"]
+
+#: where a distinct request's counter goes: as wide as the numbers that replace it, so Content-Length holds
+COUNTER_MARK = "#" * 12
+_COUNTER_FORMAT = b"%012d"
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,8 +73,12 @@ class LoadResult:
         return self.events / self.seconds
 
 
-def build_request(path: str, body: Any, *, api_key: str = "sk-bench") -> str:
-    """A keep-alive JSON POST to any loopback server, pre-encoded."""
+def build_request(path: str, body: Any, *, api_key: str = "sk-bench", distinct: bool = False) -> str:
+    """A keep-alive JSON POST to any loopback server, pre-encoded. ``distinct``: the last message's content gets
+    ``" number <counter>"`` appended, the counter filled in per send by the load generator."""
+    if distinct:
+        *earlier, last = body["messages"]
+        body = {**body, "messages": [*earlier, {**last, "content": f"{last['content']} number {COUNTER_MARK}"}]}
     payload = json.dumps(body, separators=(",", ":")).encode()
     head = (
         f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {api_key}\r\n"
@@ -87,9 +99,26 @@ class _Tally:
         self.responses = 0
 
 
+class _Requests:
+    """The bytes of every request sent: the same each time, or each with the next number in its counter."""
+
+    def __init__(self, request: bytes) -> None:
+        self._parts = request.split(COUNTER_MARK.encode("latin-1"))
+        if len(self._parts) > 2:
+            raise ValueError("a request carries at most one counter")
+        # a fresh start per run, so rounds never send a body an earlier round sent
+        self._counter = random.randrange(10**11)
+
+    def next(self) -> bytes:
+        if len(self._parts) == 1:
+            return self._parts[0]
+        self._counter += 1
+        return self._parts[0] + _COUNTER_FORMAT % self._counter + self._parts[1]
+
+
 class _Connection(asyncio.Protocol):
-    def __init__(self, request: bytes, tally: _Tally, closed: asyncio.Future[None]) -> None:
-        self._request = request
+    def __init__(self, requests: _Requests, tally: _Tally, closed: asyncio.Future[None]) -> None:
+        self._requests = requests
         self._tally = tally
         self._closed = closed
         self._parser = httptools.HttpResponseParser(self)
@@ -105,7 +134,7 @@ class _Connection(asyncio.Protocol):
         assert self._transport is not None
         self._sent_at = time.perf_counter()
         self._last_byte = b""
-        self._transport.write(self._request)
+        self._transport.write(self._requests.next())
 
     def data_received(self, data: bytes) -> None:
         self._parser.feed_data(data)
@@ -142,11 +171,11 @@ class _Connection(asyncio.Protocol):
 async def _run(job: LoadJob) -> LoadResult:
     loop = asyncio.get_running_loop()
     tally = _Tally()
-    request = job.request.encode("latin-1")
+    requests = _Requests(job.request.encode("latin-1"))
     closed: list[asyncio.Future[None]] = []
     for _ in range(job.concurrency):
         done: asyncio.Future[None] = loop.create_future()
-        await loop.create_connection(partial(_Connection, request, tally, done), job.host, job.port)
+        await loop.create_connection(partial(_Connection, requests, tally, done), job.host, job.port)
         closed.append(done)
     await asyncio.sleep(job.warmup)
     tally.measuring = True

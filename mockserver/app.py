@@ -16,6 +16,9 @@ from .endpoints.prepopulate import prepopulate
 from .http.bookkeeping import Tally
 from .http.connection import TRANSPORT_KEY, find_transport
 from .http.control import control_routes
+from .http.dispatch import Endpoint
+from .http.hot_routes import HotRoutes
+from .http.middleware import OpenAIHeaders, auth_problem
 from .recording.route import RecordingRoute
 from .state.server_state import ServerState
 from .wire.errors import error_body
@@ -25,12 +28,34 @@ __all__ = ["MockApp", "create_app"]
 
 class MockApp(Starlette):
     """The Starlette app, which also notes the connection's transport in the scope before any middleware wraps
-    ``send`` (the fault engine resets and closes connections through it)."""
+    ``send`` (the fault engine resets and closes connections through it), and takes the hot API routes
+    (:mod:`.http.hot_routes`) without the middleware stack and router: what those would do for such a request
+    (its id and OpenAI headers, the key check, a 500 for a failure) is done here, in one step."""
+
+    hot_routes: HotRoutes = HotRoutes(())
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             scope[TRANSPORT_KEY] = find_transport(send)
+            endpoint = self.hot_routes.endpoint(scope)
+            if endpoint is not None:
+                state: ServerState = self.state.mock
+                if state.recording is None and auth_problem(scope, state.config.api_key) is None:
+                    scope["app"] = self
+                    await _serve_hot(endpoint, scope, receive, send, state)
+                    return
         await super().__call__(scope, receive, send)
+
+
+async def _serve_hot(endpoint: Endpoint, scope: Scope, receive: Receive, send: Send, state: ServerState) -> None:
+    headers = OpenAIHeaders(scope, state, send)
+    try:
+        await endpoint(scope, receive, headers.send)
+    except Exception as exc:  # as Starlette's ServerErrorMiddleware, the outermost layer, answers it
+        if not headers.started:
+            response = await _server_error(Request(scope), exc)
+            await response(scope, receive, send)
+        raise
 
 
 async def _health(request: Request) -> Response:
@@ -75,11 +100,12 @@ def create_app(config: ServerConfig | None = None) -> MockApp:
     from .http.middleware import AuthMiddleware, OpenAIHeadersMiddleware
 
     config = config if config is not None else default_config()
+    api = api_routes()
     app = MockApp(
         # the API first: the router tries routes in order, and nearly every request is an API call
         routes=[
             RecordingRoute(),  # takes /v1 requests only while config.recording is set
-            *api_routes(),
+            *api,
             Route("/health", _health, methods=["GET"]),
             *(control_routes(config.control_token) if config.control_api else []),
         ],
@@ -87,4 +113,5 @@ def create_app(config: ServerConfig | None = None) -> MockApp:
         exception_handlers={HTTPException: _http_error, Exception: _server_error},
     )
     app.state.mock = ServerState(config, prepopulate=prepopulate)
+    app.hot_routes = HotRoutes(api)  # the recording route before them is asked for at each request
     return app

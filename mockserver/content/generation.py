@@ -115,7 +115,9 @@ class Generation:
         return iter_tokens(self.text or "")
 
 
-@dataclass(frozen=True, slots=True)
+# a value, never changed once made; not ``frozen`` only because that makes it several times slower to create
+# (one or more are made for every request)
+@dataclass(slots=True)
 class GenerationRequest:
     #: the text the reply is about (the last user message, or the prompt)
     prompt: str
@@ -257,6 +259,8 @@ def _tool_generation(calls: list[PlannedToolCall], limit: int | None) -> Generat
 
 def _stop_cut(text: str, request: GenerationRequest) -> int:
     """Where the first stop sequence starts in ``text``, or -1."""
+    if not request.stop:
+        return -1
     return min((found for stop in request.stop if stop and (found := text.find(stop)) >= 0), default=-1)
 
 

@@ -5,7 +5,7 @@ A stream is made as it is sent: :meth:`ChatReply.chunk_events` is an iterator th
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from itertools import zip_longest
 from typing import Any
@@ -18,7 +18,7 @@ from ..wire.sse import SSEEvent, json_event
 from ._chat_request import ChatRequest
 from ._generation_fields import usage_body
 
-__all__ = ["ChatChoice", "ChatReply", "GenerationStopped", "encoded_deltas", "generate_choices", "plan_reply"]
+__all__ = ["ChatChoice", "ChatReply", "GenerationStopped", "generate_choices", "plan_reply"]
 
 #: where a chunk's choices go in its encoded frame
 _EMPTY_CHOICES = b'"choices":[]'
@@ -28,7 +28,9 @@ class GenerationStopped(Exception):
     """Generation was given up (the client left, or the server is stopping)."""
 
 
-@dataclass(frozen=True, slots=True)
+# a value, never changed once made; not ``frozen`` only because that makes it several times slower to create
+# (one or more are made for every request)
+@dataclass(slots=True)
 class ChatChoice:
     index: int
     generation: Generation
@@ -51,7 +53,9 @@ class ChatChoice:
         )
 
 
-@dataclass(frozen=True, slots=True)
+# a value, never changed once made; not ``frozen`` only because that makes it several times slower to create
+# (one or more are made for every request)
+@dataclass(slots=True)
 class ChatReply:
     """One answered request: everything both delivery shapes need, fixed before either is built."""
 
@@ -85,20 +89,26 @@ class ChatReply:
             "system_fingerprint": self.fingerprint,
         }
 
-    def chunk_events(self, deltas: Sequence[Sequence[bytes]] | None = None) -> Iterator[SSEEvent]:
+    def chunk_events(self) -> Iterator[SSEEvent]:
         """Every ``chat.completion.chunk`` event, choices interleaved; the usage chunk last when asked for; made
         one at a time as they are taken.
 
-        The fields every chunk repeats are encoded once: each event is that frame around its encoded choice.
-        ``deltas`` are :func:`encoded_deltas` of these choices, when the caller kept them from an earlier reply."""
+        The fields every chunk repeats are encoded once: each event is that frame around its encoded choice."""
         frame = dumps(self._chunk([]))
         split = frame.rindex(_EMPTY_CHOICES) + len(_EMPTY_CHOICES) - 1
         head, tail = frame[:split], frame[split:]
-        per_choice = [iter_deltas(choice) for choice in self.choices] if deltas is None else deltas
-        if len(per_choice) == 1:
-            for delta in per_choice[0]:
+        if len(self.choices) == 1 and self.choices[0].logprobs_top is None:
+            # the common case, one chunk per token: the frame and the choice's fixed parts joined once
+            choice = self.choices[0]
+            yield SSEEvent(head + _opening_delta(choice) + tail)
+            before = head + _CONTENT_BEFORE % choice.index
+            after = _CONTENT_AFTER + tail
+            for piece in choice.generation.iter_pieces():
+                yield SSEEvent(before + dumps(piece) + after)
+            for delta in _closing_deltas(choice):
                 yield SSEEvent(head + delta + tail)
         else:
+            per_choice = [iter_deltas(choice) for choice in self.choices]
             for round_ in zip_longest(*per_choice):
                 for delta in round_:
                     if delta is not None:
@@ -122,15 +132,10 @@ class ChatReply:
 
 
 def generate_choices(
-    state: ServerState,
-    request: ChatRequest,
-    *,
-    consume_canned: bool = True,
-    should_stop: Callable[[], bool] | None = None,
+    state: ServerState, request: ChatRequest, *, should_stop: Callable[[], bool] | None = None
 ) -> tuple[Generation, ...]:
-    """Every choice's generation (consuming canned replies once per choice, unless told not to: then the result
-    is a pure function of the config and the request). ``should_stop`` is asked between choices (generation off
-    the event loop gives up when the client has gone): :class:`GenerationStopped` then."""
+    """Every choice's generation (consuming canned replies once per choice). ``should_stop`` is asked between
+    choices (generation off the event loop gives up when the client has gone): :class:`GenerationStopped` then."""
     generations = []
     for index in range(request.n):
         if should_stop is not None and should_stop():
@@ -150,7 +155,6 @@ def generate_choices(
                     json_schema=request.json_schema,
                     output_limit=request.output_limit,
                 ),
-                consume_canned=consume_canned,
             )
         )
     return tuple(generations)
@@ -187,25 +191,35 @@ def _choice_body(choice: ChatChoice) -> dict[str, Any]:
     return {"index": choice.index, "message": message, "logprobs": logprobs, "finish_reason": generation.finish_reason}
 
 
-def encoded_deltas(choices: Sequence[ChatChoice]) -> tuple[tuple[bytes, ...], ...]:
-    """Per choice, the encoded ``choices[0]`` of each chunk it streams: a function of the choices alone."""
-    return tuple(tuple(iter_deltas(choice)) for choice in choices)
-
-
 def iter_deltas(choice: ChatChoice) -> Iterator[bytes]:
     """The encoded ``choices[0]`` of each chunk one choice streams, made as they are taken: role, content pieces,
     tool-call fragments, finish."""
     generation = choice.generation
-    first_content = "" if generation.text is not None else None
-    yield _delta(choice.index, {"role": "assistant", "content": first_content, "refusal": None})
+    yield _opening_delta(choice)
     if choice.logprobs_top is None:
-        # the common case, one chunk per token: only the piece changes from chunk to chunk
-        before, after = b'{"index":%d,"delta":{"content":' % choice.index, b'},"logprobs":null,"finish_reason":null}'
+        # one chunk per token: only the piece changes from chunk to chunk
+        before, after = _CONTENT_BEFORE % choice.index, _CONTENT_AFTER
         for piece in generation.iter_pieces():
             yield before + dumps(piece) + after
     else:
         for piece, logprob in zip(generation.iter_pieces(), choice.iter_logprobs(), strict=False):
             yield _delta(choice.index, {"content": piece}, logprobs={"content": [logprob], "refusal": None})
+    yield from _closing_deltas(choice)
+
+
+#: a content chunk's encoded choice is these around the encoded piece (the first takes the choice's index)
+_CONTENT_BEFORE = b'{"index":%d,"delta":{"content":'
+_CONTENT_AFTER = b'},"logprobs":null,"finish_reason":null}'
+
+
+def _opening_delta(choice: ChatChoice) -> bytes:
+    first_content = "" if choice.generation.text is not None else None
+    return _delta(choice.index, {"role": "assistant", "content": first_content, "refusal": None})
+
+
+def _closing_deltas(choice: ChatChoice) -> Iterator[bytes]:
+    """After the content: the tool-call fragments, then the finish."""
+    generation = choice.generation
     for call_index, call in enumerate(generation.tool_calls):
         opening = {
             "index": call_index,

@@ -3,45 +3,66 @@
 The request is checked (:mod:`._chat_request`), every choice is generated up front (:mod:`._chat_reply`; off the
 event loop when it is large, bounded by the output limit), and only then shaped as one body or as chunks (encoded
 as they are sent), so a streamed reply says exactly what the non-streamed one would.
+
+Every request is answered afresh: a memo of checked requests and generated choices per body paid only on traffic
+that repeats one body, which users' traffic does not (``python -m bench server`` measures distinct bodies).
 """
 
 from __future__ import annotations
 
-import functools
-
 from starlette.routing import BaseRoute, Route
 
+from ..content.generation import Generation
 from ..http.dispatch import Call, Endpoint
+from ..state.server_state import ServerState
 from ..wire.replies import JSONReply, Reply, StreamReply
 from ..wire.sse import DONE
-from ._chat_plans import ChatPlans
-from ._chat_reply import plan_reply
+from ._chat_reply import generate_choices, plan_reply
+from ._chat_request import ChatRequest, parse_chat_request
 from ._chat_store import store_reply, stored_routes
+from ._generation_fields import system_fingerprint
+from ._offload import HEAVY_TOKENS, off_the_loop
 
 __all__ = ["create_chat_completion", "routes"]
 
 
-async def create_chat_completion(call: Call, plans: ChatPlans | None = None) -> Reply:
-    """``POST /v1/chat/completions``; ``plans`` is the route's memo (a call without one answers afresh)."""
-    memo = plans if plans is not None else ChatPlans()
-    plan = await memo.plan(call.raw, call.json_object(), call.state)
-    request = plan.request
-    reply = plan_reply(call.state, request, plan.generations, plan.fingerprint)
+async def create_chat_completion(call: Call) -> Reply:
+    """``POST /v1/chat/completions``."""
+    state = call.state
+    request = parse_chat_request(call.json_object(), state)
+    generations = await _generate(state, request)
+    reply = plan_reply(state, request, generations, system_fingerprint(state, request.model))
     if request.store:
-        store_reply(call.state, reply)
+        store_reply(state, reply)
     if request.stream:
-        return StreamReply(reply.chunk_events(plan.stream_deltas(reply.choices)), (DONE,), tokens=reply.total_tokens)
+        return StreamReply(reply.chunk_events(), (DONE,), tokens=reply.total_tokens)
     return JSONReply(reply.body(), tokens=reply.total_tokens)
 
 
 def routes() -> list[BaseRoute]:
-    plans = ChatPlans()  # one memo per app, beside its route
-
-    @functools.wraps(create_chat_completion)  # the OpenAPI description knows handlers by name
-    async def create(call: Call) -> Reply:
-        return await create_chat_completion(call, plans)
-
     return [
-        Route("/v1/chat/completions", Endpoint(create), methods=["POST"]),
+        Route("/v1/chat/completions", Endpoint(create_chat_completion), methods=["POST"]),
         *stored_routes(),
     ]
+
+
+def expected_tokens(state: ServerState, request: ChatRequest) -> int:
+    """At most how many tokens generating ``request``'s choices makes (a bound, to choose where it runs)."""
+    limit = request.max_tokens if request.max_tokens is not None else (request.output_limit or HEAVY_TOKENS + 1)
+    unbounded_content = (
+        (request.tools and request.tool_choice != "none")
+        or request.json_schema is not None
+        or state.config.mode == "echo"
+    )
+    per_choice = limit if unbounded_content else min(limit, state.config.max_reply_tokens)
+    return per_choice * request.n
+
+
+async def _generate(state: ServerState, request: ChatRequest) -> tuple[Generation, ...]:
+    """The choices' generations; in a worker thread when they could hold the event loop (many choices, a schema
+    or tools, a long limit: :mod:`._offload`)."""
+    if expected_tokens(state, request) <= HEAVY_TOKENS:
+        return generate_choices(state, request)
+    return await off_the_loop(
+        lambda should_stop: generate_choices(state, request, should_stop=should_stop), state.stopping
+    )

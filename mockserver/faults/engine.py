@@ -18,7 +18,9 @@ from .rules import Action, Match, Rule, RuleError
 __all__ = ["ActiveRule", "RequestFacts", "RuleEngine", "Selection"]
 
 
-@dataclass(frozen=True, slots=True)
+# a value, never changed once made; not ``frozen`` only because that makes it several times slower to create
+# (one or more are made for every request)
+@dataclass(slots=True)
 class RequestFacts:
     """What a rule can match on."""
 

@@ -64,7 +64,9 @@ class Shaping:
         return self.itl is None and self.cut_after is None and self.malformed_after is None and self.error_after is None
 
 
-@dataclass(frozen=True, slots=True)
+# a value, never changed once made; not ``frozen`` only because that makes it several times slower to create
+# (one or more are made for every request)
+@dataclass(slots=True)
 class Wire:
     """Where a reply goes: the request's scope (for the transport), ``send``, its journal record, and the
     server's stop signal."""

@@ -13,7 +13,7 @@ from ..wire.errors import error_body
 from ..wire.json_codec import dumps
 from .bookkeeping import Tally
 
-__all__ = ["AuthMiddleware", "OpenAIHeadersMiddleware"]
+__all__ = ["AuthMiddleware", "OpenAIHeaders", "OpenAIHeadersMiddleware", "auth_problem"]
 
 OPENAI_VERSION = "2020-10-01"
 _VERSION_HEADER = (b"openai-version", OPENAI_VERSION.encode())
@@ -37,28 +37,41 @@ class OpenAIHeadersMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        state: ServerState = scope["app"].state.mock
+        await self.app(scope, receive, OpenAIHeaders(scope, scope["app"].state.mock, send).send)
+
+
+class OpenAIHeaders:
+    """One request's side of :class:`OpenAIHeadersMiddleware`: gives the request in ``scope`` its id
+    (``scope["state"]["request_id"]``); :meth:`send` adds the headers to the response's start."""
+
+    __slots__ = ("_api", "_request_id_header", "_send", "_started_at", "_state", "started")
+
+    def __init__(self, scope: Scope, state: ServerState, send: Send) -> None:
         request_id = state.ids.request_id()
         scope.setdefault("state", {})["request_id"] = request_id
-        started = time.perf_counter()
-        api = scope["path"].startswith(("/v1", "/openai/"))
-        request_id_header = (b"x-request-id", request_id.encode())
+        self._state = state
+        self._send = send
+        self._started_at = time.perf_counter()
+        self._api = scope["path"].startswith(("/v1", "/openai/"))
+        self._request_id_header = (b"x-request-id", request_id.encode())
+        #: whether the response's start has gone out
+        self.started = False
 
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                elapsed_ms = int((time.perf_counter() - started) * 1000)
-                headers = [
-                    *message.get("headers", ()),
-                    request_id_header,
-                    _VERSION_HEADER,
-                    (b"openai-processing-ms", b"%d" % elapsed_ms),
-                ]
-                if api and state.rate_limiter is not None:
-                    headers.extend(_missing(headers, state.rate_limiter.headers()))
-                message["headers"] = headers
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
+    async def send(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            self.started = True
+            elapsed_ms = int((time.perf_counter() - self._started_at) * 1000)
+            headers = [
+                *message.get("headers", ()),
+                self._request_id_header,
+                _VERSION_HEADER,
+                (b"openai-processing-ms", b"%d" % elapsed_ms),
+            ]
+            limiter = self._state.rate_limiter
+            if self._api and limiter is not None:
+                headers.extend(_missing(headers, limiter.headers()))
+            message["headers"] = headers
+        await self._send(message)
 
 
 def _missing(headers: list[tuple[bytes, bytes]], extra: dict[str, str]) -> list[tuple[bytes, bytes]]:
@@ -79,7 +92,7 @@ class AuthMiddleware:
             await self.app(scope, receive, send)  # Azure requests were checked Azure's way (api-key or a token)
             return
         state: ServerState = scope["app"].state.mock
-        problem = _auth_problem(_authorization(scope), state.config.api_key)
+        problem = auth_problem(scope, state.config.api_key)
         if problem is None:
             await self.app(scope, receive, send)
             return
@@ -105,8 +118,9 @@ def _authorization(scope: Scope) -> str | None:
     return None
 
 
-def _auth_problem(header: str | None, required_key: str | None) -> tuple[str, str | None] | None:
-    scheme, _, key = (header or "").partition(" ")
+def auth_problem(scope: Scope, required_key: str | None) -> tuple[str, str | None] | None:
+    """Why the ``/v1`` request in ``scope`` is refused (message, code), or ``None`` when its key is accepted."""
+    scheme, _, key = (_authorization(scope) or "").partition(" ")
     key = key.strip()
     if scheme.lower() != "bearer" or not key:
         return _NO_KEY, None

@@ -86,11 +86,15 @@ def test_load_generator_counts_refusals_as_errors(server: MockServer) -> None:
 def test_server_bench_measures_the_fake_beside_bare_starlette() -> None:
     args = parsed(server, ["--rounds", "1", "--duration", "0.3", "--warmup", "0.05", "--events", "12", "--no-pin"])
     result = server.run(args)
-    assert [(row["workload"], row["server"]) for row in result.rows] == [
-        ("chat", "mockserver"),
-        ("chat", "bare starlette"),
-        ("sse", "mockserver"),
-        ("sse", "bare starlette"),
+    assert [(row["workload"], row["body"], row["server"]) for row in result.rows] == [
+        ("chat", "distinct", "mockserver"),
+        ("chat", "distinct", "bare starlette"),
+        ("chat", "repeated", "mockserver"),
+        ("chat", "repeated", "bare starlette"),
+        ("sse", "distinct", "mockserver"),
+        ("sse", "distinct", "bare starlette"),
+        ("sse", "repeated", "mockserver"),
+        ("sse", "repeated", "bare starlette"),
     ]
     for row in result.rows:
         assert row["requests_per_s"] > 0
@@ -98,6 +102,17 @@ def test_server_bench_measures_the_fake_beside_bare_starlette() -> None:
         assert row["ratio"] > 0
     assert all(row["events_per_s"] > 0 for row in result.rows if row["workload"] == "sse")
     assert result.details["sse"]["concurrency"] == 16
+    assert len(result.details["chat"]["distinct"]["round_ratios"]) == 1
+
+
+def test_distinct_requests_each_carry_a_body_not_sent_before(server: MockServer) -> None:
+    request = build_request("/v1/chat/completions", CHAT, distinct=True)
+    result = measure(LoadJob("127.0.0.1", server.port, request, 2, 0.2, 0.0))
+    assert result.errors == 0
+    contents = [entry.body["messages"][0]["content"] for entry in server.journal_for("/v1/chat/completions")]
+    assert len(contents) == result.total_responses > 1
+    assert len(set(contents)) == len(contents)
+    assert all(content.startswith("Hello! number ") and content[-12:].isdigit() for content in contents)
 
 
 def test_peers_bench_reports_peers_it_cannot_find_and_still_measures_ours(tmp_path: Path) -> None:
