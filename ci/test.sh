@@ -15,7 +15,7 @@ py="$venv/bin/python"
 echo "== ruff"
 "$py" -m ruff check .
 "$py" -m ruff format --check .
-echo "== mypy (strict: client, mockserver, contract_tests, bench)"
+echo "== mypy (strict: client, mockserver, contract_tests, bench, ci/sdk_failures.py)"
 "$py" -m mypy
 echo "== pytest"
 "$py" -m pytest -n 2 "$@"
