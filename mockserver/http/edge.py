@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import resource
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
@@ -132,20 +132,27 @@ class _HeadGuard:
             transport.close()
 
 
-class EdgeH11Protocol(H11Protocol):
-    """uvicorn's h11 protocol with the edge rules (h11 limits the head's size itself)."""
+class _EdgeConnection:
+    """What both edge protocols do with a connection: the guard made with it, told when it starts and ends (put
+    before uvicorn's protocol class in the bases)."""
+
+    _guard: _HeadGuard
 
     def __init__(self, config: uvicorn.Config, *args: Any, **kwargs: Any) -> None:
-        super().__init__(config, *args, **kwargs)
+        super().__init__(config, *args, **kwargs)  # type: ignore[call-arg]  # uvicorn's protocol, next in the MRO
         self._guard = _HeadGuard(self, getattr(config, "edge_limits", EdgeLimits()))
 
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(transport)
-        self._guard.connected(transport)
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        super().connection_made(transport)  # type: ignore[misc]
+        self._guard.connected(cast(asyncio.Transport, transport))  # a stream server's connection
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._guard.head_arrived()
-        super().connection_lost(exc)
+        super().connection_lost(exc)  # type: ignore[misc]
+
+
+class EdgeH11Protocol(_EdgeConnection, H11Protocol):
+    """uvicorn's h11 protocol with the edge rules (h11 limits the head's size itself)."""
 
     def data_received(self, data: bytes) -> None:
         self._guard.bytes_arrived()
@@ -168,20 +175,8 @@ def _httptools_protocol() -> type[asyncio.Protocol] | None:
     except ImportError:  # pragma: no cover - httptools is an optional extra
         return None
 
-    class EdgeHttpToolsProtocol(HttpToolsProtocol):
+    class EdgeHttpToolsProtocol(_EdgeConnection, HttpToolsProtocol):
         """uvicorn's httptools protocol with the edge rules, the head's size limit included."""
-
-        def __init__(self, config: uvicorn.Config, *args: Any, **kwargs: Any) -> None:
-            super().__init__(config, *args, **kwargs)
-            self._guard = _HeadGuard(self, getattr(config, "edge_limits", EdgeLimits()))
-
-        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-            super().connection_made(transport)
-            self._guard.connected(transport)
-
-        def connection_lost(self, exc: Exception | None) -> None:
-            self._guard.head_arrived()
-            super().connection_lost(exc)
 
         def data_received(self, data: bytes) -> None:
             self._guard.bytes_arrived()
