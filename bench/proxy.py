@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import re
 import statistics
 import subprocess
@@ -101,11 +102,18 @@ async def _ready(session: aiohttp.ClientSession, root: str) -> None:
         await asyncio.sleep(0.02)
 
 
-async def _one(session: aiohttp.ClientSession, root: str, stream: bool) -> tuple[float, int]:
+def _body(number: int, stream: bool) -> dict[str, Any]:
+    """Request ``number``'s body: each one different, as users' traffic is (the direct and the proxied call of one
+    pair get the same body, so both sides do the same work)."""
+    message = {"role": "user", "content": f"Hello! number {number}"}
+    return {**_BODY, "messages": [message], "stream": stream}
+
+
+async def _one(session: aiohttp.ClientSession, root: str, stream: bool, number: int) -> tuple[float, int]:
     """Seconds for one whole chat completion, and its events (0 for a JSON reply)."""
     started = time.perf_counter()
     events = 0
-    async with session.post(f"{root}/v1/chat/completions", json={**_BODY, "stream": stream}) as response:
+    async with session.post(f"{root}/v1/chat/completions", json=_body(number, stream)) as response:
         if response.status != 200:
             raise RuntimeError(f"status {response.status}: {await response.text()}")
         if stream:
@@ -122,18 +130,20 @@ async def _measure(direct: str, proxied: str, proxy_pid: int, count: int, stream
     async with aiohttp.ClientSession(headers=headers) as session:
         await _ready(session, direct)
         await _ready(session, proxied)
+        numbers = itertools.count()
         for _ in range(5):  # warm-up: connections, first-use costs
-            await _one(session, direct, stream)
-            await _one(session, proxied, stream)
+            await _one(session, direct, stream, next(numbers))
+            await _one(session, proxied, stream, next(numbers))
         direct_times: list[float] = []
         proxied_times: list[float] = []
         proxied_cpu = 0.0
         events = 0
         for _ in range(count):
-            seconds, _ = await _one(session, direct, stream)
+            number = next(numbers)
+            seconds, _ = await _one(session, direct, stream, number)
             direct_times.append(seconds)
             cpu_before = cpu_seconds(proxy_pid)
-            seconds, got = await _one(session, proxied, stream)
+            seconds, got = await _one(session, proxied, stream, number)
             proxied_cpu += cpu_seconds(proxy_pid) - cpu_before
             proxied_times.append(seconds)
             events += got
@@ -173,7 +183,12 @@ def run(args: argparse.Namespace) -> BenchResult:
         "proxy",
         COLUMNS,
         rows,
-        {"requests": args.requests, "streams": args.streams, "record": args.record, "body": _BODY},
+        {
+            "requests": args.requests,
+            "streams": args.streams,
+            "record": args.record,
+            "body": {**_BODY, "messages": "distinct: 'Hello! number N'"},
+        },
         (
             "added = proxied - direct (medians, one request at a time, alternating); CPU is the proxy process's "
             "user + system time. The proxy opens a new upstream connection per request.",
