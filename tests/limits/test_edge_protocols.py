@@ -5,7 +5,6 @@ timeout while complete requests are answered, and connections past the cap are c
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -18,10 +17,11 @@ PROTOCOLS = [edge.EdgeH11Protocol, edge.EdgeHttpToolsProtocol]
 
 
 @pytest.fixture(params=PROTOCOLS, ids=lambda protocol: protocol.__name__)
-def protocol(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[type]:
+def protocol(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> type:
     """Serve with this protocol class instead of uvicorn's choice."""
     monkeypatch.setattr(edge, "edge_protocol", lambda: request.param)
-    yield request.param
+    chosen: type = request.param
+    return chosen
 
 
 def _address(server: MockServer) -> tuple[str, int]:
@@ -29,12 +29,14 @@ def _address(server: MockServer) -> tuple[str, int]:
 
 
 def test_a_half_sent_head_is_closed_after_the_timeout_while_whole_requests_are_answered(protocol: type) -> None:
-    with MockServer(ServerConfig(header_read_timeout=0.3)) as server:
-        with socket.create_connection(_address(server), timeout=10) as slow:
-            slow.sendall(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n")  # never finished
-            assert httpx.get(server.url + "/health", headers=AUTH, timeout=10).status_code == 200
-            slow.settimeout(10)  # the bound of this wait; the server closes it after 0.3 s
-            assert slow.recv(1024) == b""
+    with (
+        MockServer(ServerConfig(header_read_timeout=0.3)) as server,
+        socket.create_connection(_address(server), timeout=10) as slow,
+    ):
+        slow.sendall(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n")  # never finished
+        assert httpx.get(server.url + "/health", headers=AUTH, timeout=10).status_code == 200
+        slow.settimeout(10)  # the bound of this wait; the server closes it after 0.3 s
+        assert slow.recv(1024) == b""
 
 
 def test_connections_past_the_cap_are_closed_at_once(protocol: type) -> None:
