@@ -153,6 +153,9 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
             f"mock_openai: network guard on (OpenAI and Azure OpenAI hosts); OPENAI_BASE_URL and "
             f"AZURE_OPENAI_ENDPOINT point at {environment.root_url} for the session"
         )
+        guard = config.stash.get(_GUARD, None)
+        if guard is not None and guard.allowed:
+            lines.append(f"mock_openai: the guard lets through {', '.join(sorted(guard.allowed))} (recording from it)")
     elif config.stash[_SETTINGS].allow_network:
         lines.append("mock_openai: network allowed (--mock-openai-allow-network): no guard, no session environment")
     return lines

@@ -167,3 +167,28 @@ def test_strict_models_switch(pytester: pytest.Pytester) -> None:
     )
     for switch in ([], ["--mock-openai-strict-models"], ["-o", "mock_openai_strict_models=true"]):
         pytester.runpytest_inprocess("-p", "no:randomly", *switch).assert_outcomes(passed=1)
+
+
+def test_recording_lets_the_upstream_through_and_nothing_else(project: pytest.Pytester) -> None:
+    """Recording from OpenAI itself is what the user asked for: its host is let through (the header says so); every
+    other OpenAI or Azure host stays blocked. Without recording, nothing is let through."""
+    project.makepyfile(
+        test_recording="""
+        import httpx
+        import pytest
+
+
+        def test_azure_is_still_blocked():
+            with pytest.raises(BaseException, match="mock_openai blocked a real network call"):
+                httpx.get("https://contoso.openai.azure.com/openai/models")
+        """
+    )
+    upstream = ["--mock-openai-upstream", "https://api.openai.com/v1"]
+    recording = project.runpytest_inprocess(
+        "-p", "no:randomly", "test_recording.py", "--mock-openai-record-mode", "once", *upstream
+    )
+    recording.assert_outcomes(passed=1)
+    recording.stdout.fnmatch_lines(["mock_openai: the guard lets through api.openai.com (recording from it)"])
+    replaying = project.runpytest_inprocess("-p", "no:randomly", "test_recording.py", *upstream)
+    replaying.assert_outcomes(passed=1)
+    assert "the guard lets through" not in replaying.stdout.str()
