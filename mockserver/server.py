@@ -4,6 +4,7 @@ Python API to script it (rules, the journal, counters, canned replies)."""
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import socket
 import threading
 from collections.abc import Iterable, Mapping
@@ -21,7 +22,17 @@ from .scripting import RuleBuilder
 from .state.journal import JournalEntry
 from .state.server_state import ServerState
 
-__all__ = ["MockServer", "bind_socket"]
+__all__ = ["MockServer", "bind_socket", "is_loopback_host"]
+
+
+def is_loopback_host(host: str) -> bool:
+    """Whether ``host`` (a name or an address) stays on this machine: ``localhost`` or a loopback address."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def bind_socket(host: str, port: int) -> socket.socket:

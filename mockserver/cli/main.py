@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import ipaddress
 import signal
 import sys
 from collections.abc import Sequence
@@ -19,7 +18,7 @@ from ..config.settings import ConfigError, ServerConfig, default_config, format_
 from ..faults.latency import LatencyProfile, parse_latency_text
 from ..faults.rate_limits import RateLimits
 from ..http.edge import uvicorn_config
-from ..server import bind_socket
+from ..server import bind_socket, is_loopback_host
 from ..state.stopping import StopSignal
 from .recording import add_recording_commands, apply_recording_flags, recording_banner
 from .workers import MULTI_WORKER_WARNING, serve_workers
@@ -101,18 +100,9 @@ def _positive(text: str) -> int:
     return value
 
 
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def exposure_warning(host: str, config: ServerConfig) -> str | None:
     """What to warn about when the fake listens on ``host``: nothing on a loopback address."""
-    if _is_loopback(host):
+    if is_loopback_host(host):
         return None
     if config.control_api and config.control_token is None:
         exposed = "the API and its unprotected control API (/_mock/; see --no-control, --control-token)"

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ipaddress
 import socket
 import sys
 from collections.abc import Callable, Iterator
@@ -34,6 +33,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+
+from ..server import is_loopback_host
 
 __all__ = ["BLOCKED_DOMAINS", "BlockedHost", "NetworkGuard", "RealNetworkCallBlocked", "blocked_hosts"]
 
@@ -88,7 +89,7 @@ def blocked_hosts(*urls: str | None) -> tuple[BlockedHost, ...]:
             port = parts.port or (443 if parts.scheme == "https" else 80)
         except ValueError:
             port = None
-        hosts.append(BlockedHost(host, port if _is_loopback(host) or port not in (80, 443) else None))
+        hosts.append(BlockedHost(host, port if is_loopback_host(host) or port not in (80, 443) else None))
     return tuple(hosts)
 
 
@@ -214,15 +215,6 @@ def _text(host: Any) -> str:
 
 def _normal(host: str) -> str:
     return host.strip("[]").rstrip(".").lower()
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _stack() -> str:
