@@ -134,3 +134,18 @@ def test_scale_bench_fills_the_journal_past_its_cap() -> None:
     assert phases[-1]["requests"] >= 60
     assert all(row["journal"] <= 40 for row in phases)
     assert all(row["rss_mib"] > 0 for row in result.rows)
+
+
+def test_scale_bench_measures_workers_and_the_rpm_error_in_memory_and_on_redis() -> None:
+    argv = ["--skip-journal", "--workers", "2", "--worker-duration", "0.3", "--rpm", "30", "--concurrency", "8"]
+    result = scale.run(parsed(scale, argv))
+    rows = {row["what"]: row for row in result.rows}
+    assert set(rows) == {"--workers 2, memory", "--workers 2, redis"}, rows
+    for row in rows.values():
+        assert row["requests_per_s"] > 0
+        assert row["errors"] == 0
+        assert row["rpm_admitted"] > 0
+    # two workers sharing one Redis admit what one fake would, to within one request
+    assert abs(rows["--workers 2, redis"]["rpm_error"]) <= 1
+    # in memory each worker's bucket is its own: never fewer than one fake admits
+    assert rows["--workers 2, memory"]["rpm_error"] >= 0
