@@ -46,6 +46,7 @@ _SETTINGS = (
     _Setting("mode", "'generate' (seeded text, the default) or 'echo' (the last user message back)", "MODE"),
     _Setting("config", "a JSON or YAML server config file; the other settings override its fields", "PATH"),
     _Setting("scenario", "a JSON or YAML scenario (latency, rate limits, rules) applied over the config", "PATH"),
+    _Setting("state", "'memory' (the default) or a Redis URL the server keeps its state in (shared-state.md)", "URL"),
 )
 
 
@@ -98,6 +99,7 @@ def read_settings(config: pytest.Config, *, early: bool = False) -> PluginSettin
         "api_key": _convert(raw["api_key"], _non_empty, "a non-empty key"),
         "journal_size": _convert(raw["journal_size"], _non_negative, "an integer >= 0"),
         "mode": _convert(raw["mode"], _mode, "'generate' or 'echo'"),
+        "state": _convert(raw["state"], str, "'memory' or a Redis URL"),
     }
     path = _convert(raw["config"], Path, "a path")
     scenario = _convert(raw["scenario"], Path, "a path")
