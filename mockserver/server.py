@@ -197,6 +197,8 @@ class MockServer:
             return
         # wake hung requests first, so the graceful shutdown does not wait for them
         self.state.stopping.trigger()
+        if self.state.shared is not None:  # its connections belong to the server's loop: closed there
+            self.state.shared.close()
         server.should_exit = True
         thread.join(self._shutdown_timeout + 5)
         if thread.is_alive():  # pragma: no cover - a stuck shutdown

@@ -57,7 +57,8 @@ def _rule(api: httpx.Client, rules: Any) -> list[str]:
 
 
 def test_a_rule_fires_its_times_and_no_more(api: httpx.Client) -> None:
-    (rule_id,) = _rule(api, {"match": {"path": "/v1/chat/completions"}, "action": {"type": "status", "status": 500}, "times": 2})
+    rule = {"match": {"path": "/v1/chat/completions"}, "action": {"type": "status", "status": 500}, "times": 2}
+    (rule_id,) = _rule(api, rule)
     statuses = [_chat(api).status_code for _ in range(6)]
     assert statuses == [500, 500, 200, 200, 200, 200]
     (listed,) = api.get("/_mock/rules").json()["rules"]
@@ -112,7 +113,9 @@ def test_a_half_chance_rule_fires_for_some_requests_not_all(api: httpx.Client) -
 
 
 def test_removing_and_clearing_rules(api: httpx.Client) -> None:
-    first, _ = _rule(api, [{"action": {"type": "status", "status": 500}, "id": "a"}, {"action": {"type": "status", "status": 502}}])
+    first, _ = _rule(
+        api, [{"action": {"type": "status", "status": 500}, "id": "a"}, {"action": {"type": "status", "status": 502}}]
+    )
     assert first == "a"
     assert api.post("/_mock/rules", json={"action": {"type": "status", "status": 500}, "id": "a"}).status_code == 400
     assert api.delete("/_mock/rules/a").json() == {"deleted": 1}
@@ -272,7 +275,8 @@ def test_rate_limits_answer_openais_429_with_its_headers(limited: Serving) -> No
     error = refused.json()["error"]
     assert (error["type"], error["code"], error["param"]) == ("requests", "rate_limit_exceeded", None)
     assert error["message"].startswith(
-        "Rate limit reached for gpt-4o in organization org-mock on requests per min (RPM): Limit 3, Used 3, Requested 1."
+        "Rate limit reached for gpt-4o in organization org-mock on requests per min (RPM): "
+        "Limit 3, Used 3, Requested 1. Please try again in "
     )
     assert 1 <= int(refused.headers["retry-after"]) <= 20
     assert 0 < int(refused.headers["retry-after-ms"]) <= 20_000

@@ -78,6 +78,8 @@ class SharedState:
         self._seeded_key = location.key("seeded")
         #: per request: how many canned replies were queued when its rule was chosen (-1: not known)
         self._replies_queued: ContextVar[int] = ContextVar(f"replies_queued:{location.prefix}", default=-1)
+        #: the event loop the asyncio client's connections belong to (the server's), once it has used them
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     def __repr__(self) -> str:
         return f"<SharedState {self.location!r} worker={self.worker}>"
@@ -119,6 +121,8 @@ class SharedState:
 
     async def select(self, facts: RequestFacts) -> Selection | None:
         """The rule that fires for ``facts``; notes for the request whether any canned reply is queued."""
+        if self._loop is None:
+            self._loop = asyncio.get_running_loop()
         selection, queued = await self.rules.select_shared(facts)
         self._replies_queued.set(queued)
         return selection
@@ -143,6 +147,23 @@ class SharedState:
         if not isinstance(raw, bytes | str):
             return None
         return CannedReply.model_validate(orjson.loads(raw))
+
+    async def aclose(self) -> None:
+        """Write what the journal still holds and close the asyncio client's connections (on the server's loop)."""
+        await self.journal.written()
+        await self.aio.aclose()
+        self._loop = None
+
+    def close(self) -> None:
+        """Close both clients' connections, from any thread but the server loop's (bounded); the clients connect
+        again when used again."""
+        loop = self._loop
+        if loop is not None and loop.is_running():
+            try:
+                asyncio.run_coroutine_threadsafe(self.aclose(), loop).result(timeout=3 * SOCKET_TIMEOUT)
+            except (TimeoutError, *StateUnavailable):
+                _logger.warning("shared state: the connections to Redis did not close in time")
+        self.sync.close()
 
     async def healthy(self) -> bool:
         """Whether Redis answers a ping now (bounded by the timeouts)."""

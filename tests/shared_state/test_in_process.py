@@ -1,0 +1,66 @@
+"""Scripting from Python (``MockServer``'s rules, journal, canned replies, reset) when the state is on Redis: two
+in-process servers naming one Redis and prefix behave as one fake, and a server that starts later joins what is
+there instead of wiping it."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from mockserver import MockServer, ServerConfig
+
+AUTH = {"Authorization": "Bearer sk-test"}
+CHAT = {"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]}
+
+
+def _chat(server: MockServer) -> httpx.Response:
+    return httpx.post(f"{server.base_url}/chat/completions", json=CHAT, headers=AUTH, timeout=30)
+
+
+def test_two_servers_on_one_namespace_are_one_fake(redis_url: str) -> None:
+    config = ServerConfig(state=redis_url, seed=3)
+    with MockServer(config) as first, MockServer(config) as second:
+        rule = first.on(path="/v1/chat/completions").fail(500).times(1)
+        assert [_chat(second).status_code, _chat(second).status_code] == [500, 200]
+        assert rule.remaining == 0
+        assert [call.status for call in rule.calls] == [500]
+        assert [entry.status for entry in first.journal] == [500, 200]
+        assert [entry.seq for entry in second.journal_for(path="/v1/chat/completions")] == [1, 2]
+
+        second.queue_replies("from the queue")
+        assert _chat(first).json()["choices"][0]["message"]["content"] == "from the queue"
+
+        uploaded = httpx.post(
+            f"{first.base_url}/files", files={"file": ("a.txt", b"abc")}, data={"purpose": "assistants"}, headers=AUTH
+        ).json()
+        assert httpx.get(f"{second.base_url}/files/{uploaded['id']}/content", headers=AUTH).content == b"abc"
+
+        second.add_rules({"match": {"model": "gpt-4o"}, "action": {"type": "status", "status": 503}, "id": "later"})
+        assert [active.id for active in first.rules()] == [rule.id, "later"]
+        first.reset()
+        assert second.rules() == []
+        assert second.journal == []
+        assert httpx.get(f"{second.base_url}/files/{uploaded['id']}", headers=AUTH).status_code == 404
+
+
+def test_a_server_starting_later_joins_without_wiping(redis_url: str) -> None:
+    rules = [{"match": {"model": "gpt-4o-mini"}, "action": {"type": "status", "status": 418}, "id": "configured"}]
+    config = ServerConfig.model_validate({"state": redis_url, "rules": rules, "prepopulate": {"files": 2}})
+    with MockServer(config) as first:
+        first.on(model="gpt-4o").fail(500)
+        files = httpx.get(f"{first.base_url}/files", headers=AUTH).json()["data"]
+        assert len(files) == 2
+        with MockServer(config) as later:
+            assert [active.id for active in later.rules()] == ["configured", "rule_1"]
+            assert _chat(later).status_code == 500
+            assert httpx.get(f"{later.base_url}/files", headers=AUTH).json()["data"] == files
+            later.reset()  # back to the config, for both
+            assert [active.id for active in first.rules()] == ["configured"]
+            assert len(httpx.get(f"{first.base_url}/files", headers=AUTH).json()["data"]) == 2
+
+
+def test_a_bad_state_location_is_refused_naming_the_field() -> None:
+    for bad in ("redis:/nohost", "http://127.0.0.1:6379", "redis://127.0.0.1:6379/zero", "redis://h:1/0?prefix=a b"):
+        with pytest.raises(ValueError, match="state"):
+            ServerConfig(state=bad)
+    assert "redis" not in repr(ServerConfig(state="redis://user:secret@127.0.0.1:6379/0"))
