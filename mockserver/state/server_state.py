@@ -115,11 +115,13 @@ class ServerState:
         self.latency_rng = random.Random(f"latency:{self.config.seed}")
         #: full buckets again (with a shared state: a view of the shared buckets, for the headers)
         limits = self.config.rate_limits
-        limited = limits is not None and (limits.rpm or limits.tpm)
-        if self.shared is not None and self.shared.rate_limits is not None:
-            self.rate_limiter = self.shared.rate_limits.view
+        if limits is not None and not (limits.rpm or limits.tpm):
+            limits = None
+        if self.shared is not None:
+            shared_limits = self.shared.limit_to(limits)
+            self.rate_limiter = shared_limits.view if shared_limits is not None else None
         else:
-            self.rate_limiter = RateLimiter(limits) if limits is not None and limited else None
+            self.rate_limiter = RateLimiter(limits) if limits is not None else None
         # workers sharing a state draw distinct ids (each from its own seeded sequence)
         self.ids = IdFactory(self.config.seed, salt="" if self.shared is None else f":{self.shared.worker}")
         #: the recorded answers waiting to be replayed and the cassette being recorded, when configured

@@ -24,6 +24,7 @@ import orjson
 
 from ...config.settings import CannedReply, ServerConfig
 from ...faults.engine import RequestFacts, Selection
+from ...faults.rate_limits import RateLimits
 from .connection import CONNECT_TIMEOUT, SOCKET_TIMEOUT, RedisLocation, StateUnavailable, unavailable
 from .journal import SharedJournal
 from .rate_limits import SharedRateLimits
@@ -62,10 +63,7 @@ class SharedState:
         self.journal = SharedJournal(
             location, self.sync, self.aio, size=config.journal_size, byte_budget=config.journal_bytes
         )
-        limits = config.rate_limits
-        self.rate_limits = (
-            SharedRateLimits(location, self.aio, limits) if limits is not None and (limits.rpm or limits.tpm) else None
-        )
+        self.rate_limits: SharedRateLimits | None = None
         self.files = SharedResourceStore(location, self.sync, "files")
         self.file_contents = SharedMap[bytes](location, self.sync, "file_contents", raw=True)
         self.fine_tuning_jobs = SharedResourceStore(location, self.sync, "fine_tuning_jobs")
@@ -83,6 +81,14 @@ class SharedState:
 
     def __repr__(self) -> str:
         return f"<SharedState {self.location!r} worker={self.worker}>"
+
+    def limit_to(self, limits: RateLimits | None) -> SharedRateLimits | None:
+        """Use ``limits`` (the config's, which a reset may have changed) for the shared buckets."""
+        if limits is None:
+            self.rate_limits = None
+        elif self.rate_limits is None or self.rate_limits.limits != limits:
+            self.rate_limits = SharedRateLimits(self.location, self.aio, limits)
+        return self.rate_limits
 
     # -- the namespace ------------------------------------------------------------------------------------------
 

@@ -42,13 +42,13 @@ class SharedRateLimits:
     def __init__(self, location: RedisLocation, aio: redis.asyncio.Redis, limits: RateLimits) -> None:
         self._key = location.key("rate_limits")
         self._script = aio.register_script(scripts.RATE_LIMIT)
-        self._limits = limits
+        self.limits = limits
         self._clock = _HeldClock()
         #: the local view (its levels as the last call left them)
         self.view = RateLimiter(limits, clock=self._clock)
 
     def _args(self, mode: str, estimate: int, actual: int = 0) -> list[_Arg]:
-        return [self._limits.rpm or 0, self._limits.tpm or 0, mode, estimate, actual]
+        return [self.limits.rpm or 0, self.limits.tpm or 0, mode, estimate, actual]
 
     async def check(self, estimated_tokens: int, *, model: str) -> RateDecision:
         """``RateLimiter.check`` against the shared buckets; raises the 503 when Redis is away."""
@@ -70,7 +70,7 @@ class SharedRateLimits:
 
     async def record(self, actual_tokens: int, estimated_tokens: int) -> None:
         """``RateLimiter.record`` against the shared buckets (lost, with a warning, when Redis is away)."""
-        if self._limits.tpm is None or actual_tokens == estimated_tokens:
+        if self.limits.tpm is None or actual_tokens == estimated_tokens:
             return
         try:
             await self._script(keys=[self._key], args=self._args("record", estimated_tokens, actual_tokens))
