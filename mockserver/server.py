@@ -197,8 +197,6 @@ class MockServer:
             return
         # wake hung requests first, so the graceful shutdown does not wait for them
         self.state.stopping.trigger()
-        if self.state.shared is not None:  # its connections belong to the server's loop: closed there
-            self.state.shared.close()
         server.should_exit = True
         thread.join(self._shutdown_timeout + 5)
         if thread.is_alive():  # pragma: no cover - a stuck shutdown
@@ -206,6 +204,8 @@ class MockServer:
             thread.join(5)
         self._server = self._thread = None
         self._port = None
+        if self.state.shared is not None:
+            self.state.shared.close()
 
     def __enter__(self) -> Self:
         return self.start()

@@ -4,10 +4,14 @@ there instead of wiping it."""
 
 from __future__ import annotations
 
+import asyncio
+import gc
+import warnings
+
 import httpx
 import pytest
 
-from mockserver import MockServer, ServerConfig
+from mockserver import MockServer, ServerConfig, create_app
 
 AUTH = {"Authorization": "Bearer sk-test"}
 CHAT = {"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]}
@@ -64,3 +68,24 @@ def test_a_bad_state_location_is_refused_naming_the_field() -> None:
         with pytest.raises(ValueError, match="state"):
             ServerConfig(state=bad)
     assert "redis" not in repr(ServerConfig(state="redis://user:secret@127.0.0.1:6379/0"))
+
+
+def test_an_app_in_process_serves_one_event_loop_after_another(redis_url: str) -> None:
+    """An ASGI app used in process meets a new event loop per test: each loop gets its own connections to Redis,
+    closed when that loop shuts down (no socket left open, no warning)."""
+    app = create_app(ServerConfig(state=redis_url))
+
+    async def one_round() -> int:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://mock", headers=AUTH) as http:
+            return (await http.post("/v1/chat/completions", json=CHAT)).status_code
+
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            assert [asyncio.run(one_round()) for _ in range(3)] == [200, 200, 200]
+            gc.collect()
+        assert [str(warning.message) for warning in caught] == []
+        assert [entry.status for entry in app.state.mock.journal.entries()] == [200, 200, 200]
+    finally:
+        app.state.mock.shared.close()

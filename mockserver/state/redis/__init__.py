@@ -25,7 +25,7 @@ import orjson
 from ...config.settings import CannedReply, ServerConfig
 from ...faults.engine import RequestFacts, Selection
 from ...faults.rate_limits import RateLimits
-from .connection import CONNECT_TIMEOUT, SOCKET_TIMEOUT, RedisLocation, StateUnavailable, unavailable
+from .connection import CONNECT_TIMEOUT, SOCKET_TIMEOUT, LoopClients, RedisLocation, StateUnavailable, unavailable
 from .journal import SharedJournal
 from .rate_limits import SharedRateLimits
 from .rules import SharedRuleEngine
@@ -50,7 +50,8 @@ class SharedState:
     def __init__(self, url: str, config: ServerConfig) -> None:
         self.location = location = RedisLocation.parse(url)
         self.sync = location.sync_client()
-        self.aio = location.async_client()
+        #: the asyncio clients, one per event loop (the server's)
+        self.clients = LoopClients(location)
         try:
             #: this process's number in the namespace: salts its id and draw generators, so workers never clash
             self.worker = str(self.sync.incr(location.key("workers")))
@@ -58,10 +59,10 @@ class SharedState:
             self.sync.close()
             raise SharedStateError(f"cannot reach the shared state's Redis ({exc})") from None
         self.rules = SharedRuleEngine(
-            location, self.sync, self.aio, seed=config.seed, salt=self.worker, max_rules=config.max_rules
+            location, self.sync, self.clients, seed=config.seed, salt=self.worker, max_rules=config.max_rules
         )
         self.journal = SharedJournal(
-            location, self.sync, self.aio, size=config.journal_size, byte_budget=config.journal_bytes
+            location, self.sync, self.clients, size=config.journal_size, byte_budget=config.journal_bytes
         )
         self.rate_limits: SharedRateLimits | None = None
         self.files = SharedResourceStore(location, self.sync, "files")
@@ -76,8 +77,6 @@ class SharedState:
         self._seeded_key = location.key("seeded")
         #: per request: how many canned replies were queued when its rule was chosen (-1: not known)
         self._replies_queued: ContextVar[int] = ContextVar(f"replies_queued:{location.prefix}", default=-1)
-        #: the event loop the asyncio client's connections belong to (the server's), once it has used them
-        self._loop: asyncio.AbstractEventLoop | None = None
 
     def __repr__(self) -> str:
         return f"<SharedState {self.location!r} worker={self.worker}>"
@@ -87,7 +86,7 @@ class SharedState:
         if limits is None:
             self.rate_limits = None
         elif self.rate_limits is None or self.rate_limits.limits != limits:
-            self.rate_limits = SharedRateLimits(self.location, self.aio, limits)
+            self.rate_limits = SharedRateLimits(self.location, self.clients, limits)
         return self.rate_limits
 
     # -- the namespace ------------------------------------------------------------------------------------------
@@ -127,8 +126,6 @@ class SharedState:
 
     async def select(self, facts: RequestFacts) -> Selection | None:
         """The rule that fires for ``facts``; notes for the request whether any canned reply is queued."""
-        if self._loop is None:
-            self._loop = asyncio.get_running_loop()
         selection, queued = await self.rules.select_shared(facts)
         self._replies_queued.set(queued)
         return selection
@@ -154,26 +151,15 @@ class SharedState:
             return None
         return CannedReply.model_validate(orjson.loads(raw))
 
-    async def aclose(self) -> None:
-        """Write what the journal still holds and close the asyncio client's connections (on the server's loop)."""
-        await self.journal.written()
-        await self.aio.aclose()
-        self._loop = None
-
     def close(self) -> None:
-        """Close both clients' connections, from any thread but the server loop's (bounded); the clients connect
-        again when used again."""
-        loop = self._loop
-        if loop is not None and loop.is_running():
-            try:
-                asyncio.run_coroutine_threadsafe(self.aclose(), loop).result(timeout=3 * SOCKET_TIMEOUT)
-            except (TimeoutError, *StateUnavailable):
-                _logger.warning("shared state: the connections to Redis did not close in time")
+        """Close the blocking client's connections (it connects again when used again); the asyncio clients are
+        closed by their loops (:class:`~.connection.LoopClients`)."""
         self.sync.close()
 
     async def healthy(self) -> bool:
         """Whether Redis answers a ping now (bounded by the timeouts)."""
         try:
-            return bool(await asyncio.wait_for(self.aio.ping(), CONNECT_TIMEOUT + SOCKET_TIMEOUT))
+            client = await self.clients.current()
+            return bool(await asyncio.wait_for(client.ping(), CONNECT_TIMEOUT + SOCKET_TIMEOUT))
         except (TimeoutError, *StateUnavailable):
             return False

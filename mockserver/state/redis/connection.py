@@ -9,6 +9,9 @@ connect and socket timeouts, so a Redis that is gone costs a request at most a f
 
 from __future__ import annotations
 
+import asyncio
+import threading
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
@@ -26,6 +29,7 @@ __all__ = [
     "CONNECT_TIMEOUT",
     "SOCKET_TIMEOUT",
     "UNAVAILABLE_CODE",
+    "LoopClients",
     "RedisLocation",
     "StateUnavailable",
     "unavailable",
@@ -96,3 +100,42 @@ class RedisLocation:
         return redis.Redis.from_url(
             self.url, retry=Retry(NoBackoff(), 1), retry_on_error=[RedisConnectionError], **self._options()
         )
+
+
+class LoopClients:
+    """One asyncio client per event loop that uses the state, closed on that loop when the loop shuts down.
+
+    An asyncio connection belongs to the loop that opened it. The server has one loop, but an app used in process
+    (an ASGI transport in tests) meets a new loop per test, and a ``MockServer`` a new one per start. So each loop
+    gets its own client, and with it a parked async generator whose ``finally`` closes the client: ``asyncio.run``
+    (and uvicorn, and pytest-asyncio's runners) close every open async generator of a loop before closing it
+    (``loop.shutdown_asyncgens``), so the connections are closed where they live, and no socket is left behind.
+    """
+
+    def __init__(self, location: RedisLocation) -> None:
+        self._location = location
+        #: never connected: what scripts are registered on (each call names the client to run on)
+        self.template = location.async_client()
+        self._lock = threading.Lock()
+        self._clients: dict[asyncio.AbstractEventLoop, tuple[redis.asyncio.Redis, AsyncGenerator[None]]] = {}
+
+    async def current(self) -> redis.asyncio.Redis:
+        """The running loop's client (made, with its closer, on the loop's first use)."""
+        loop = asyncio.get_running_loop()
+        entry = self._clients.get(loop)
+        if entry is not None:
+            return entry[0]
+        client = self._location.async_client()
+        closer = self._closer(loop, client)
+        with self._lock:
+            self._clients[loop] = (client, closer)
+        await closer.asend(None)  # parked at its ``yield`` until the loop shuts its generators down
+        return client
+
+    async def _closer(self, loop: asyncio.AbstractEventLoop, client: redis.asyncio.Redis) -> AsyncGenerator[None]:
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._clients.pop(loop, None)
+            await client.aclose()

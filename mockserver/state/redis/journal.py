@@ -14,20 +14,23 @@ import asyncio
 import logging
 from collections import deque
 from collections.abc import Mapping
+from dataclasses import fields
 from typing import Any
 
 import orjson
 import redis
-import redis.asyncio
 
 from ..journal import JournalEntry, JournalRecord
 from . import scripts
-from .connection import SOCKET_TIMEOUT, RedisLocation, StateUnavailable, unavailable
+from .connection import SOCKET_TIMEOUT, LoopClients, RedisLocation, StateUnavailable, unavailable
 
 #: what a script argument may be
 _Arg = str | int | float | bytes
 
 __all__ = ["SharedJournal"]
+
+#: what an entry sends to Redis: every field but ``seq`` (Redis numbers the entries)
+_FIELDS = tuple(field.name for field in fields(JournalEntry) if field.name != "seq")
 
 _logger = logging.getLogger("mockserver")
 
@@ -37,14 +40,15 @@ class SharedJournal:
         self,
         location: RedisLocation,
         sync: redis.Redis,
-        aio: redis.asyncio.Redis,
+        clients: LoopClients,
         *,
         size: int,
         byte_budget: int | None,
     ) -> None:
         self._keys = [location.key("journal", name) for name in ("entries", "seq", "bytes")]
         self._sync = sync
-        self._add = aio.register_script(scripts.JOURNAL_ADD)
+        self._clients = clients
+        self._add = clients.template.register_script(scripts.JOURNAL_ADD)
         self._add_blocking = sync.register_script(scripts.JOURNAL_ADD)
         self._limits = [size, byte_budget if byte_budget is not None else -1]
         #: (cost, entry JSON without ``seq``) waiting to be written
@@ -53,8 +57,8 @@ class SharedJournal:
 
     def submit(self, record: JournalRecord, entry: JournalEntry) -> None:
         """Queue a finished request's entry for Redis (written by a task on the running loop)."""
-        data = entry.to_json()
-        del data["seq"]
+        # the entry's JSON form (as ``to_json``, without a deep copy: the snapshot's values are its own)
+        data = {name: getattr(entry, name) for name in _FIELDS}
         self._pending.append((record.cost, orjson.dumps(data)))
         try:
             loop = asyncio.get_running_loop()
@@ -80,7 +84,8 @@ class SharedJournal:
     async def _write(self) -> None:
         while self._pending:
             try:
-                await self._add(keys=self._keys, args=self._batch())
+                client = await self._clients.current()
+                await self._add(keys=self._keys, args=self._batch(), client=client)
             except StateUnavailable:
                 _logger.warning("shared journal: entries lost while Redis is away")
 

@@ -12,11 +12,9 @@ from __future__ import annotations
 import logging
 import time
 
-import redis.asyncio
-
 from ...faults.rate_limits import RateDecision, RateLimiter, RateLimits
 from . import scripts
-from .connection import RedisLocation, StateUnavailable, unavailable
+from .connection import LoopClients, RedisLocation, StateUnavailable, unavailable
 
 #: what a script argument may be
 _Arg = str | int | float | bytes
@@ -39,9 +37,10 @@ class _HeldClock:
 
 
 class SharedRateLimits:
-    def __init__(self, location: RedisLocation, aio: redis.asyncio.Redis, limits: RateLimits) -> None:
+    def __init__(self, location: RedisLocation, clients: LoopClients, limits: RateLimits) -> None:
         self._key = location.key("rate_limits")
-        self._script = aio.register_script(scripts.RATE_LIMIT)
+        self._clients = clients
+        self._script = clients.template.register_script(scripts.RATE_LIMIT)
         self.limits = limits
         self._clock = _HeldClock()
         #: the local view (its levels as the last call left them)
@@ -55,7 +54,9 @@ class SharedRateLimits:
         if estimated_tokens < 0:
             raise ValueError(f"estimated_tokens must be >= 0, got {estimated_tokens}")
         try:
-            allowed, requests, tokens = await self._script(keys=[self._key], args=self._args("check", estimated_tokens))
+            client = await self._clients.current()
+            args = self._args("check", estimated_tokens)
+            allowed, requests, tokens = await self._script(keys=[self._key], args=args, client=client)
         except StateUnavailable:
             raise unavailable() from None
         self._clock.held = time.monotonic()
@@ -73,7 +74,8 @@ class SharedRateLimits:
         if self.limits.tpm is None or actual_tokens == estimated_tokens:
             return
         try:
-            await self._script(keys=[self._key], args=self._args("record", estimated_tokens, actual_tokens))
+            args = self._args("record", estimated_tokens, actual_tokens)
+            await self._script(keys=[self._key], args=args, client=await self._clients.current())
         except StateUnavailable:
             _logger.warning("shared rate limits: a token count could not be recorded (Redis is away)")
             return

@@ -15,13 +15,12 @@ from collections.abc import Iterable
 from typing import Any
 
 import redis
-import redis.asyncio
 from redis.exceptions import ResponseError
 
 from ...faults.engine import ActiveRule, RequestFacts, RuleEngine, Selection, matches
 from ...faults.rules import Rule, RuleError
 from . import scripts
-from .connection import RedisLocation, StateUnavailable, unavailable
+from .connection import LoopClients, RedisLocation, StateUnavailable, unavailable
 
 __all__ = ["SharedRuleEngine"]
 
@@ -34,7 +33,7 @@ class SharedRuleEngine(RuleEngine):
         self,
         location: RedisLocation,
         sync: redis.Redis,
-        aio: redis.asyncio.Redis,
+        clients: LoopClients,
         *,
         seed: int,
         salt: str,
@@ -51,8 +50,9 @@ class SharedRuleEngine(RuleEngine):
         self._read = sync.register_script(scripts.READ_RULES)
         self._remove = sync.register_script(scripts.REMOVE_RULE)
         self._update = sync.register_script(scripts.UPDATE_RULE)
-        self._read_async = aio.register_script(scripts.READ_RULES)
-        self._select = aio.register_script(scripts.SELECT_RULE)
+        self._clients = clients
+        self._read_async = clients.template.register_script(scripts.READ_RULES)
+        self._select = clients.template.register_script(scripts.SELECT_RULE)
         #: the version of the rules the copy below was read at, and the copy
         self._version = ""
         self._copy: list[tuple[str, Rule]] = []
@@ -147,6 +147,7 @@ class SharedRuleEngine(RuleEngine):
         """The rule that fires for ``facts`` (using one of its ``times``) and how many canned replies are queued;
         raises the 503 :class:`~mockserver.wire.errors.APIErrorResponse` when Redis is away."""
         try:
+            client = await self._clients.current()
             for _ in range(8):  # another worker may change the rules between a read and the choice
                 candidates = [
                     (ident, rule)
@@ -154,12 +155,13 @@ class SharedRuleEngine(RuleEngine):
                     if matches(rule.match, facts) and (rule.probability >= 1.0 or self._rng.random() < rule.probability)
                 ]
                 keys = [self._keys[2], self._keys[3], self._keys[4], self._replies_key]
-                reply = await self._select(keys=keys, args=[self._version, *(ident for ident, _ in candidates)])
+                args = [self._version, *(ident for ident, _ in candidates)]
+                reply = await self._select(keys=keys, args=args, client=client)
                 if _text(reply[0]) != "stale":
                     chosen = _text(reply[0])
                     selection = next((Selection(i, rule.action) for i, rule in candidates if i == chosen), None)
                     return selection, int(reply[1])
-                version, rules = _parse(await self._read_async(keys=self._keys[:5]))
+                version, rules = _parse(await self._read_async(keys=self._keys[:5], client=client))
                 self._version, self._copy = version, [(ident, rule) for ident, rule, _, _ in rules]
         except StateUnavailable:
             raise unavailable() from None
