@@ -3,7 +3,8 @@ server's loop, blocking for scripting and the control API from any thread), boun
 request sees when Redis is away.
 
 Both clients reconnect by themselves: a command on a connection Redis dropped fails, is retried once on a fresh
-connection, and fails for good (:class:`StateUnavailable`) only if that fails too. Every wait is bounded by the
+connection, and fails for good (:class:`StateUnavailable`) only if that fails too. A command that times out is not
+retried (a Redis that does not answer in a second will not answer the retry either). Every wait is bounded by the
 connect and socket timeouts, so a Redis that is gone costs a request at most a few seconds, never a hang.
 """
 
@@ -37,10 +38,12 @@ __all__ = [
 
 #: seconds to open a connection to Redis
 CONNECT_TIMEOUT = 0.5
-#: seconds to wait for any one reply from Redis
-SOCKET_TIMEOUT = 2.0
+#: seconds to wait for any one reply from Redis (a Redis nearby answers in well under a millisecond)
+SOCKET_TIMEOUT = 1.0
 #: the ``code`` of the 503 a request gets while Redis is away
 UNAVAILABLE_CODE = "state_unavailable"
+#: what is retried once, on a fresh connection: a connection Redis (or the network) dropped
+_RETRIED = (RedisConnectionError,)
 #: what a lost connection raises (``OSError`` covers a refused or reset socket seen below redis-py)
 StateUnavailable = (RedisConnectionError, RedisTimeoutError, OSError)
 
@@ -90,7 +93,7 @@ class RedisLocation:
         from redis.asyncio.retry import Retry
 
         return redis.asyncio.Redis.from_url(
-            self.url, retry=Retry(NoBackoff(), 1), retry_on_error=[RedisConnectionError], **self._options()
+            self.url, retry=Retry(NoBackoff(), 1, supported_errors=_RETRIED), **self._options()
         )
 
     def sync_client(self) -> redis.Redis:
@@ -98,7 +101,7 @@ class RedisLocation:
         from redis.retry import Retry
 
         return redis.Redis.from_url(
-            self.url, retry=Retry(NoBackoff(), 1), retry_on_error=[RedisConnectionError], **self._options()
+            self.url, retry=Retry(NoBackoff(), 1, supported_errors=_RETRIED), **self._options()
         )
 
 

@@ -72,7 +72,7 @@ class SharedJournal:
         """Wait (bounded) until every entry queued so far is in Redis."""
         writer = self._writer
         if writer is not None and not writer.done():
-            await asyncio.wait({writer}, timeout=3 * SOCKET_TIMEOUT)
+            await asyncio.wait({writer}, timeout=SOCKET_TIMEOUT)
 
     def _batch(self) -> list[_Arg]:
         args: list[_Arg] = [*self._limits]
