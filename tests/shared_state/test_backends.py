@@ -171,6 +171,25 @@ def test_a_batch_is_created_listed_and_cancelled(api: httpx.Client) -> None:
         assert api.get(f"/v1/batches/{created['id']}").json()["status"] == "cancelled"
 
 
+def test_a_fine_tuning_job_walks_its_lifecycle_and_keeps_its_events(api: httpx.Client) -> None:
+    jsonl = b'{"messages":[{"role":"user","content":"hi"},{"role":"assistant","content":"hello"}]}\n'
+    training = _upload(api, jsonl, purpose="fine-tune", name="t.jsonl")
+    job = api.post("/v1/fine_tuning/jobs", json={"model": "gpt-4o-mini", "training_file": training["id"]}).json()
+    statuses = [api.get(f"/v1/fine_tuning/jobs/{job['id']}").json()["status"] for _ in range(4)]
+    assert statuses == ["queued", "running", "succeeded", "succeeded"]
+    done = api.get(f"/v1/fine_tuning/jobs/{job['id']}").json()
+    assert api.get(f"/v1/files/{done['result_files'][0]}/content").content.startswith(b"step,train_loss\n")
+    events = api.get(f"/v1/fine_tuning/jobs/{job['id']}/events", params={"limit": 100}).json()["data"]
+    messages = [event["message"] for event in events]  # newest first
+    assert messages[0] == "The job has successfully completed"
+    assert messages[-1] == f"Created fine-tuning job: {job['id']}"
+    assert len(messages) == len({event["id"] for event in events}) == 9
+    other = api.post("/v1/fine_tuning/jobs", json={"model": "gpt-4o-mini", "training_file": training["id"]}).json()
+    assert api.post(f"/v1/fine_tuning/jobs/{other['id']}/cancel").json()["status"] == "cancelled"
+    for _ in range(3):
+        assert api.get(f"/v1/fine_tuning/jobs/{other['id']}").json()["status"] == "cancelled"
+
+
 def test_stored_chat_completions_are_kept_listed_updated_and_deleted(api: httpx.Client) -> None:
     stored = [_chat(api, store=True, metadata={"run": str(index % 2)}).json() for index in range(3)]
     _chat(api)  # not stored
