@@ -63,7 +63,8 @@ _HEADER_TOKEN = re.compile(r"^[!-~]+$")
 
 #: the default namespace of a shared state's keys (``?prefix=`` in the state URL changes it)
 DEFAULT_STATE_PREFIX = "mockserver"
-_STATE_PREFIX = re.compile(r"^[A-Za-z0-9_.:-]{1,200}$")
+#: no ``:`` (it separates the parts of a key: a reset of ``a`` would wipe ``a:b``'s keys too) and no glob characters
+_STATE_PREFIX = re.compile(r"^[A-Za-z0-9_.-]{1,200}$")
 
 
 def _state_location(value: str) -> str:
@@ -82,7 +83,7 @@ def _state_location(value: str) -> str:
         raise ValueError(f"the Redis database must be a number, got {database!r}")
     for name, prefix in parse_qsl(parsed.query, keep_blank_values=True):
         if name == "prefix" and not _STATE_PREFIX.match(prefix):
-            raise ValueError("prefix: 1..200 letters, digits and _ . : -")
+            raise ValueError("prefix: 1..200 letters, digits and _ . -")
     return value
 
 
