@@ -54,7 +54,8 @@ class ServerState:
         self._prepopulate = prepopulate
         self.rules = RuleEngine(config.seed, max_rules=config.max_rules)
         self.journal = Journal(
-            config.journal_size,
+            # with a shared state, entries are kept on Redis: this process only fills in its requests' records
+            config.journal_size if config.state == "memory" else 0,
             clock=clock,
             byte_budget=config.journal_bytes,
             longest_kept=config.journal_body_bytes,
