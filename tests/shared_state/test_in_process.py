@@ -64,7 +64,13 @@ def test_a_server_starting_later_joins_without_wiping(redis_url: str) -> None:
 
 
 def test_a_bad_state_location_is_refused_naming_the_field() -> None:
-    for bad in ("redis:/nohost", "http://127.0.0.1:6379", "redis://127.0.0.1:6379/zero", "redis://h:1/0?prefix=a b", "redis://h:1/0?prefix=a:b"):
+    for bad in (
+        "redis:/nohost",
+        "http://127.0.0.1:6379",
+        "redis://127.0.0.1:6379/zero",
+        "redis://h:1/0?prefix=a b",
+        "redis://h:1/0?prefix=a:b",
+    ):
         with pytest.raises(ValueError, match="state"):
             ServerConfig(state=bad)
     assert "redis" not in repr(ServerConfig(state="redis://user:secret@127.0.0.1:6379/0"))

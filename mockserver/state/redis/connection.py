@@ -100,9 +100,7 @@ class RedisLocation:
         """A blocking client, safe to share between threads (a connection per call from its pool)."""
         from redis.retry import Retry
 
-        return redis.Redis.from_url(
-            self.url, retry=Retry(NoBackoff(), 1, supported_errors=_RETRIED), **self._options()
-        )
+        return redis.Redis.from_url(self.url, retry=Retry(NoBackoff(), 1, supported_errors=_RETRIED), **self._options())
 
 
 class LoopClients:
