@@ -7,9 +7,12 @@ from __future__ import annotations
 import asyncio
 import gc
 import warnings
+from typing import Any
 
 import httpx
+import openai
 import pytest
+from _redis_servers import wait_until
 
 from mockserver import MockServer, ServerConfig, create_app
 
@@ -95,3 +98,44 @@ def test_an_app_in_process_serves_one_event_loop_after_another(redis_url: str) -
         assert [entry.status for entry in app.state.mock.journal.entries()] == [200, 200, 200]
     finally:
         app.state.mock.shared.close()
+
+
+@pytest.mark.parametrize("backend", ["memory", "redis"])
+async def test_streams_cuts_and_hangs_are_journaled_alike(backend: str, redis_url: str) -> None:
+    """The official SDK against a fake whose state is in memory or on Redis: a stream cut after two events, a
+    canned reply streamed, a hang the client gives up on; the journal tells the same story either way."""
+    config = ServerConfig(state=redis_url if backend == "redis" else "memory")
+    messages: list[Any] = [{"role": "user", "content": "hi"}]
+    async with MockServer(config) as server:
+        server.on(path="/v1/chat/completions", stream=True).disconnect(after_events=2).times(1)
+        server.on(path="/v1/models").hang().times(1)
+        server.queue_replies("first", "second")
+        async with openai.AsyncOpenAI(base_url=server.base_url, api_key="sk-test", max_retries=0) as sdk:
+            received: list[Any] = []
+
+            async def read_stream() -> None:
+                async for chunk in await sdk.chat.completions.create(model="gpt-4o", messages=messages, stream=True):
+                    received.append(chunk)
+
+            with pytest.raises(openai.APIConnectionError):
+                await read_stream()
+            stream = await sdk.chat.completions.create(model="gpt-4o", messages=messages, stream=True)
+            text = "".join([chunk.choices[0].delta.content or "" async for chunk in stream if chunk.choices])
+            with pytest.raises(openai.APITimeoutError):
+                await sdk.models.list(timeout=0.3)
+
+        def settled() -> bool:
+            return len(server.journal) == 3 and all(entry.outcome != "in_progress" for entry in server.journal)
+
+        await asyncio.to_thread(wait_until, settled, "the hang's journal entry", bound=10)
+        journal = [
+            (entry.path, entry.rule_id, entry.action, entry.outcome, entry.events_sent) for entry in server.journal
+        ]
+    assert len(received) == 2
+    assert text == "second"
+    assert journal[1][4] >= 3  # role, content, finish (and [DONE])
+    assert journal == [
+        ("/v1/chat/completions", "rule_1", "disconnect", "server_cut", 2),
+        ("/v1/chat/completions", None, None, "completed", journal[1][4]),
+        ("/v1/models", "rule_2", "hang", "hang_abandoned", 0),
+    ]
