@@ -59,6 +59,11 @@ async def _serve_hot(endpoint: Endpoint, scope: Scope, receive: Receive, send: S
 
 
 async def _health(request: Request) -> Response:
+    """``ok`` (200); with a shared state that cannot be reached: ``degraded`` (503, so a readiness probe or a load
+    balancer stops sending requests here while they could only be answered 503)."""
+    shared = request.app.state.mock.shared
+    if shared is not None and not await shared.healthy():
+        return JSONResponse({"status": "degraded", "state": "unreachable"}, 503)
     return JSONResponse({"status": "ok"})
 
 

@@ -204,6 +204,8 @@ class MockServer:
             thread.join(5)
         self._server = self._thread = None
         self._port = None
+        if self.state.shared is not None:
+            self.state.shared.close()
 
     def __enter__(self) -> Self:
         return self.start()

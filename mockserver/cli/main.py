@@ -21,7 +21,7 @@ from ..http.edge import uvicorn_config
 from ..server import bind_socket, is_loopback_host
 from ..state.stopping import StopSignal
 from .recording import add_recording_commands, apply_recording_flags, recording_banner
-from .workers import MULTI_WORKER_WARNING, serve_workers
+from .workers import MULTI_WORKER_WARNING, serve_workers, unreachable_state
 
 __all__ = ["build_config", "exposure_warning", "main"]
 
@@ -40,6 +40,12 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--log-level", default="warning", choices=["critical", "error", "warning", "info", "debug"])
     serve.add_argument(
         "--workers", type=_positive, default=1, metavar="N", help="server processes on the socket (default: 1)"
+    )
+    serve.add_argument(
+        "--state",
+        metavar="URL",
+        help="where the state lives: 'memory' (this process, the default) or redis://host:port/db[?prefix=NAME], "
+        "shared by every worker and host naming it (see docs/shared-state.md)",
     )
     control = serve.add_argument_group("control API (/_mock/)")
     control.add_argument("--no-control", action="store_true", help="leave the control API out (its URLs answer 404)")
@@ -133,6 +139,8 @@ def _apply_flags(config: ServerConfig, args: argparse.Namespace) -> ServerConfig
     for flag, field in _LIMIT_FLAGS:
         if getattr(args, flag) is not None:
             changes[field] = getattr(args, flag)
+    if args.state is not None:
+        changes["state"] = args.state
     if args.no_control:
         changes["control_api"] = False
     if args.control_token is not None:
@@ -210,8 +218,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"mockserver: OPENAI_BASE_URL=http://{host}:{port}/v1 ({key})", flush=True)
     if (banner := recording_banner(config)) is not None:
         print(f"mockserver: {banner}", flush=True)
+    if config.state != "memory" and (problem := unreachable_state(config)) is not None:
+        print(f"mockserver: {problem}", file=sys.stderr)
+        sock.close()
+        return 1
     if args.workers > 1:
-        print(f"mockserver: {args.workers} workers: {MULTI_WORKER_WARNING}", file=sys.stderr, flush=True)
+        if config.state == "memory":
+            print(f"mockserver: {args.workers} workers: {MULTI_WORKER_WARNING}", file=sys.stderr, flush=True)
         try:
             serve_workers(config, sock, workers=args.workers, log_level=args.log_level)
         finally:

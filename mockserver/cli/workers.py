@@ -5,7 +5,8 @@ not forked), each building its own app from the config handed down in :data:`CON
 state - scripted rules and their counts, the journal, canned replies, counters, stored objects, rate-limit buckets -
 and the control API (``/_mock/...``) acts on whichever worker accepted that connection. So anything that scripts the
 fake or reads back what it saw needs a single process (the default, ``--workers 1``); several workers suit plain
-load: generated replies, and faults that come from the config (every worker applies them on its own).
+load: generated replies, and faults that come from the config (every worker applies them on its own). With
+``--state redis://...`` the workers share one state instead and behave as one fake (docs/shared-state.md).
 """
 
 from __future__ import annotations
@@ -28,6 +29,22 @@ MULTI_WORKER_WARNING = (
     "each worker keeps its own rules, journal, canned replies, counters and stored objects; the control API "
     "(/_mock/...) reaches one worker per connection - script the fake and read its journal with --workers 1"
 )
+
+
+def unreachable_state(config: ServerConfig) -> str | None:
+    """Why the shared state ``config.state`` names cannot be used now, or ``None`` when Redis answers."""
+    try:
+        from ..state.redis.connection import RedisLocation, StateUnavailable
+    except ImportError:
+        return "--state redis://... needs the redis package: pip install 'openai-async-harness[redis]'"
+    client = RedisLocation.parse(config.state).sync_client()
+    try:
+        client.ping()
+    except StateUnavailable as exc:
+        return f"cannot reach the shared state's Redis ({exc}); is it running?"
+    finally:
+        client.close()
+    return None
 
 
 def worker_app() -> MockApp:

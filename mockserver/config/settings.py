@@ -6,6 +6,7 @@ import re
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import parse_qsl, urlsplit
 
 import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
@@ -16,6 +17,7 @@ from ..faults.rules import Rule
 from ..recording.settings import RecordingSettings
 
 __all__ = [
+    "DEFAULT_STATE_PREFIX",
     "CannedReply",
     "CannedToolCall",
     "ConfigError",
@@ -57,6 +59,32 @@ DEFAULT_OUTPUT_TOKEN_LIMITS = {
 _LARGEST_OUTPUT_LIMIT = 1_000_000
 #: what a secret sent in an HTTP header can be: printable ASCII, no spaces
 _HEADER_TOKEN = re.compile(r"^[!-~]+$")
+
+
+#: the default namespace of a shared state's keys (``?prefix=`` in the state URL changes it)
+DEFAULT_STATE_PREFIX = "mockserver"
+#: no ``:`` (it separates the parts of a key: a reset of ``a`` would wipe ``a:b``'s keys too) and no glob characters
+_STATE_PREFIX = re.compile(r"^[A-Za-z0-9_.-]{1,200}$")
+
+
+def _state_location(value: str) -> str:
+    """``memory`` or a Redis URL (``redis://host:port/db``, ``rediss://`` for TLS, ``?prefix=NAME`` optional)."""
+    if value == "memory":
+        return value
+    parsed = urlsplit(value)
+    if parsed.scheme not in ("redis", "rediss") or not parsed.hostname:
+        raise ValueError("expected 'memory' or a Redis URL such as redis://127.0.0.1:6379/0")
+    try:
+        parsed.port  # noqa: B018 - a bad port raises here
+    except ValueError:
+        raise ValueError("the Redis URL's port is not a number from 0 to 65535") from None
+    database = parsed.path.strip("/")
+    if database and not database.isdigit():
+        raise ValueError(f"the Redis database must be a number, got {database!r}")
+    for name, prefix in parse_qsl(parsed.query, keep_blank_values=True):
+        if name == "prefix" and not _STATE_PREFIX.match(prefix):
+            raise ValueError("prefix: 1..200 letters, digits and _ . -")
+    return value
 
 
 def _header_token(value: str | None) -> str | None:
@@ -128,6 +156,9 @@ class ServerConfig(_Frozen):
     strict_models: bool = False
     #: answer from recorded cassettes and/or an upstream, recording what it answers (see docs/record-replay.md)
     recording: RecordingSettings | None = None
+    #: where the state lives: ``memory`` (this process) or a Redis URL shared by workers and hosts
+    #: (see docs/shared-state.md); not shown in a repr (the URL may carry a password)
+    state: Annotated[str, AfterValidator(_state_location)] = Field(default="memory", repr=False)
 
     # -- limits: what keeps one request, however hostile, from exhausting the fake (see docs/limits.md) ----------
     #: per model, the most tokens one reply (one choice) may hold, as the real models' output limits

@@ -83,6 +83,7 @@ async def update_completion(call: Call) -> JSONReply:
     body = call.json_object()
     required(body, "metadata")
     item["metadata"] = metadata_field(body)
+    call.state.chat_completions.add(item)  # kept as it now is (a shared store holds a copy)
     return JSONReply(item)
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Any
 
 from ..state.server_state import ServerState
-from ..state.store import ResourceStore
 from .files import file_object
 
 __all__ = ["ORGANIZATION_ID", "TERMINAL_STATUSES", "add_event", "advance", "job_object", "new_job_id"]
@@ -86,7 +85,7 @@ def add_event(
         "data": data or {},
         "type": "metrics" if data else "message",
     }
-    return state.fine_tuning_events.setdefault(job_id, ResourceStore()).add(event)
+    return state.events_for(job_id).add(event)
 
 
 def advance(state: ServerState, job: dict[str, Any]) -> None:

@@ -78,6 +78,7 @@ def _observe(state: ServerState, batch: dict[str, Any]) -> dict[str, Any]:
     if batch["status"] == "cancelling":
         batch["status"] = "cancelled"
         batch["cancelled_at"] = state.now()
+        state.batches.add(batch)  # kept as it now is (a shared store holds a copy)
     return batch
 
 
@@ -152,6 +153,7 @@ async def cancel_batch(call: Call) -> JSONReply:
         )
     batch["status"] = "cancelling"
     batch["cancelling_at"] = state.now()
+    state.batches.add(batch)  # kept as it now is (a shared store holds a copy)
     return JSONReply(batch)
 
 

@@ -72,6 +72,7 @@ async def list_jobs(call: Call) -> JSONReply:
 async def retrieve_job(call: Call) -> JSONReply:
     job = _require_job(call.state, call.path_params["job_id"])
     advance(call.state, job)
+    call.state.fine_tuning_jobs.add(job)  # kept as it now is (a shared store holds a copy)
     return JSONReply(job)
 
 
@@ -83,6 +84,7 @@ async def cancel_job(call: Call) -> JSONReply:
             400, f"Job {job['id']} has already {_past(job['status'])} and cannot be cancelled.", param=None
         )
     job["status"] = "cancelled"
+    state.fine_tuning_jobs.add(job)  # kept as it now is (a shared store holds a copy)
     add_event(state, job["id"], "Fine-tuning job cancelled")
     return JSONReply(job)
 

@@ -159,6 +159,13 @@ class RateLimiter:
         bucket = self._tokens
         bucket.level = min(float(bucket.capacity), bucket.level - (actual_tokens - estimated_tokens))
 
+    def set_levels(self, requests: float | None, tokens: float | None) -> None:
+        """Set the buckets' contents as of now (a shared store's view of them, see :mod:`mockserver.state.redis`)."""
+        now = self._clock()
+        for bucket, level in ((self._requests, requests), (self._tokens, tokens)):
+            if bucket is not None and level is not None:
+                bucket.level, bucket.updated = level, now
+
     def headers(self) -> dict[str, str]:
         """The ``x-ratelimit-*`` headers for the configured limits, as of now."""
         self._refill()

@@ -103,6 +103,8 @@ class Tally:
                 if not message.get("more_body", False):
                     journal.decide(record, Outcome.COMPLETED)
                     self.finish()
+                    if journal.shared is not None:  # shown through any worker before the client has it all
+                        await journal.shared.written()
             await send(message)
 
         return recording_send

@@ -20,7 +20,7 @@ from starlette.routing import BaseRoute, Route
 from ..config.settings import CannedReply
 from ..faults.rules import Rule, RuleError, parse_rules
 from ..state.server_state import ServerState
-from ..wire.errors import error_body
+from ..wire.errors import APIErrorResponse, error_body
 from ..wire.json_codec import JSONDecodeError, dumps, loads
 
 __all__ = ["CONTROL_TOKEN_HEADER", "control_routes"]
@@ -178,6 +178,18 @@ def _token_required(handler: _Handler, token: str) -> _Handler:
     return guarded
 
 
+def _unavailable_answered(handler: _Handler) -> _Handler:
+    """The handler, with a shared state that cannot be reached answered as the API answers it (a 503)."""
+
+    async def answering(request: Request) -> Response:
+        try:
+            return await handler(request)
+        except APIErrorResponse as exc:
+            return _json(exc.body(), exc.status)
+
+    return answering
+
+
 def control_routes(token: str | None = None) -> list[BaseRoute]:
     """The ``/_mock/`` routes; with a ``token``, each asks for it first."""
     endpoints: list[tuple[str, _Handler, str]] = [
@@ -190,6 +202,7 @@ def control_routes(token: str | None = None) -> list[BaseRoute]:
         ("/_mock/stats", stats, "GET"),
         ("/_mock/replies", queue_replies, "POST"),
     ]
+    endpoints = [(path, _unavailable_answered(handler), method) for path, handler, method in endpoints]
     return [
         Route(path, handler if token is None else _token_required(handler, token), methods=[method])
         for path, handler, method in endpoints

@@ -129,9 +129,12 @@ class Endpoint:
         with journal.lock:
             record.stream = facts.stream
         try:
-            selection = _select(facts, state)
+            selection = _select(facts, state) if state.shared is None else await _select_shared(facts, state)
         except RuleError as exc:
             await deliver(JSONReply(error_body(str(exc), type="invalid_request_error", param=FAULT_HEADER), 400), wire)
+            return
+        except APIErrorResponse as exc:  # the shared state is away
+            await deliver(JSONReply(exc.body(), exc.status, exc.headers), wire)
             return
         action = selection.action if selection is not None else None
         if selection is not None:
@@ -168,12 +171,18 @@ class Endpoint:
         if limiter is None:  # the estimate is only for the rate limits
             return reshape(action, await self.run_handler(wire.scope, raw, receive, state, facts.body))
         estimate = estimate_tokens(facts.body)
-        refusal = _rate_limited(wire, limiter, facts.model, estimate)
+        if state.shared is None:
+            refusal = _rate_limited(wire, limiter, facts.model, estimate)
+        else:
+            refusal = await _rate_limited_shared(wire, state, facts.model, estimate)
         if refusal is not None:
             return refusal
         handled = reshape(action, await self.run_handler(wire.scope, raw, receive, state, facts.body))
         if not isinstance(handled, BytesReply):
-            limiter.record(handled.tokens, estimate)
+            if state.shared is None or state.shared.rate_limits is None:
+                limiter.record(handled.tokens, estimate)
+            else:
+                await state.shared.rate_limits.record(handled.tokens, estimate)
         return handled
 
     async def run_handler(
@@ -203,6 +212,22 @@ def _rate_limited(wire: Wire, limiter: RateLimiter, model: str | None, estimate:
     return JSONReply(error.body(), error.status, error.headers)
 
 
+async def _rate_limited_shared(wire: Wire, state: ServerState, model: str | None, estimate: int) -> Reply | None:
+    """:func:`_rate_limited` against the buckets all workers share (a 503 when they cannot be reached)."""
+    assert state.shared is not None
+    assert state.shared.rate_limits is not None
+    try:
+        decision = await state.shared.rate_limits.check(estimate, model=model or "gpt-4o")
+    except APIErrorResponse as exc:
+        return JSONReply(exc.body(), exc.status, exc.headers)
+    if decision.allowed:
+        return None
+    with wire.journal.lock:
+        wire.record.rule_id, wire.record.action = RATE_LIMITS_RULE_ID, "rate_limit"
+    error = decision.error()
+    return JSONReply(error.body(), error.status, error.headers)
+
+
 def _status(reply: Reply) -> int:
     return 200 if isinstance(reply, StreamReply) else reply.status
 
@@ -213,6 +238,15 @@ def _select(facts: RequestFacts, state: ServerState) -> Selection | None:
     if header is not None:
         return Selection("header", parse_fault_header(header))
     return state.rules.select(facts)
+
+
+async def _select_shared(facts: RequestFacts, state: ServerState) -> Selection | None:
+    """:func:`_select` with the rules all workers share."""
+    header = facts.headers.get(FAULT_HEADER)
+    if header is not None:
+        return Selection("header", parse_fault_header(header))
+    assert state.shared is not None
+    return await state.shared.select(facts)
 
 
 @contextlib.asynccontextmanager

@@ -6,15 +6,17 @@ Each setting is a ``--mock-openai-<name>`` option and a ``mock_openai_<name>`` i
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import pytest
 
 from ..config.scenario import apply_scenario, load_scenario
-from ..config.settings import ConfigError, ServerConfig, load_config
+from ..config.settings import DEFAULT_STATE_PREFIX, ConfigError, ServerConfig, load_config
 
 __all__ = ["DEFAULT_API_KEY", "PluginSettings", "add_options", "read_settings"]
 
@@ -46,6 +48,7 @@ _SETTINGS = (
     _Setting("mode", "'generate' (seeded text, the default) or 'echo' (the last user message back)", "MODE"),
     _Setting("config", "a JSON or YAML server config file; the other settings override its fields", "PATH"),
     _Setting("scenario", "a JSON or YAML scenario (latency, rate limits, rules) applied over the config", "PATH"),
+    _Setting("state", "'memory' (the default) or a Redis URL the server keeps its state in (shared-state.md)", "URL"),
 )
 
 
@@ -73,9 +76,10 @@ class PluginSettings:
         source = f", config={self.config_path}" if self.config_path is not None else ""
         if self.scenario_path is not None:
             source += f", scenario={self.scenario_path}"
+        state = ", state on Redis" if config.state != "memory" else ""
         return (
             f"mock_openai: http://127.0.0.1:<free port>/v1 per worker, started on first use; seed={config.seed}, "
-            f"mode={config.mode}, api_key={key}, journal_size={config.journal_size}{source}"
+            f"mode={config.mode}, api_key={key}, journal_size={config.journal_size}{source}{state}"
         )
 
 
@@ -98,6 +102,7 @@ def read_settings(config: pytest.Config, *, early: bool = False) -> PluginSettin
         "api_key": _convert(raw["api_key"], _non_empty, "a non-empty key"),
         "journal_size": _convert(raw["journal_size"], _non_negative, "an integer >= 0"),
         "mode": _convert(raw["mode"], _mode, "'generate' or 'echo'"),
+        "state": _convert(raw["state"], str, "'memory' or a Redis URL"),
     }
     path = _convert(raw["config"], Path, "a path")
     scenario = _convert(raw["scenario"], Path, "a path")
@@ -108,9 +113,21 @@ def read_settings(config: pytest.Config, *, early: bool = False) -> PluginSettin
         server_config = base.with_changes(**{name: value for name, value in overrides.items() if value is not None})
         if _switch(config, _STRICT_MODELS, early=early):
             server_config = server_config.with_changes(strict_models=True)
+        worker = os.environ.get("PYTEST_XDIST_WORKER")
+        if server_config.state != "memory" and worker:  # each worker's fake resets its own namespace, per test
+            server_config = server_config.with_changes(state=_with_prefix_suffix(server_config.state, worker))
     except ConfigError as exc:
         raise pytest.UsageError(f"mock_openai: {exc}") from None
     return PluginSettings(server_config, path, scenario, allow_network=_switch(config, _ALLOW_NETWORK, early=early))
+
+
+def _with_prefix_suffix(url: str, suffix: str) -> str:
+    """The Redis URL ``url`` with ``-<suffix>`` after its key prefix (the default one when it names none)."""
+    parts = urlsplit(url)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    prefix = next((value for name, value in query if name == "prefix"), DEFAULT_STATE_PREFIX)
+    query = [(name, value) for name, value in query if name != "prefix"] + [("prefix", f"{prefix}-{suffix}")]
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), parts.fragment))
 
 
 def _raw_value(config: pytest.Config, setting: _Setting, *, early: bool = False) -> tuple[str, str] | None:

@@ -24,8 +24,9 @@ _ALNUM_TABLE = _byte_table(_ALNUM)
 
 
 class IdFactory:
-    def __init__(self, seed: int) -> None:
-        self._rng = random.Random(f"ids:{seed}")
+    def __init__(self, seed: int, *, salt: str = "") -> None:
+        #: ``salt`` sets apart the sequences of processes that share one seed (and one shared state)
+        self._rng = random.Random(f"ids:{seed}{salt}")
 
     def token(self, length: int, alphabet: str = _ALNUM) -> str:
         table = _ALNUM_TABLE if alphabet == _ALNUM else _byte_table(alphabet)

@@ -20,11 +20,11 @@ import threading
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 
-__all__ = ["REDACTED_HEADERS", "Journal", "JournalEntry", "JournalRecord", "Outcome", "redact_secret"]
+__all__ = ["REDACTED_HEADERS", "Journal", "JournalEntry", "JournalRecord", "Outcome", "SharedEntries", "redact_secret"]
 
 #: headers whose values are secrets: the journal keeps their scheme and last four characters only
 REDACTED_HEADERS = frozenset({"authorization", "api-key", "x-mock-control-token", "proxy-authorization"})
@@ -169,6 +169,16 @@ class JournalRecord:
         )
 
 
+class SharedEntries(Protocol):
+    """A journal shared between workers (:class:`mockserver.state.redis.journal.SharedJournal`)."""
+
+    def submit(self, record: JournalRecord, entry: JournalEntry) -> None: ...
+
+    async def written(self) -> None: ...
+
+    def entries(self) -> list[JournalEntry]: ...
+
+
 class Journal:
     """The last ``size`` requests (and at most ``byte_budget`` bytes of them), oldest first."""
 
@@ -190,6 +200,8 @@ class Journal:
         self._bytes = 0
         self._seq = 0
         self._clock = clock
+        #: where finished requests' entries go when the journal is shared between workers (``None``: this one)
+        self.shared: SharedEntries | None = None
 
     @property
     def bytes_kept(self) -> int:
@@ -270,11 +282,19 @@ class Journal:
     def end(self, record: JournalRecord) -> None:
         """The request is over, its counters settled: show its outcome (``completed`` unless decided)."""
         with self._lock:
-            if record.outcome is Outcome.IN_PROGRESS:
-                record.outcome = record.decided or Outcome.COMPLETED
-                record.ended_at = self._clock()
+            if record.outcome is not Outcome.IN_PROGRESS:
+                return
+            record.outcome = record.decided or Outcome.COMPLETED
+            record.ended_at = self._clock()
+            if self.shared is None:
+                return
+            entry = record.snapshot()
+        self.shared.submit(record, entry)
 
     def entries(self) -> list[JournalEntry]:
+        """The entries held, oldest first (with a shared journal: every worker's finished requests)."""
+        if self.shared is not None:
+            return self.shared.entries()
         with self._lock:
             return [record.snapshot() for record in self._records]
 
