@@ -150,8 +150,10 @@ def _burst(root: str, count: int, concurrency: int) -> tuple[list[int], float]:
     async def send_all() -> list[int]:
         numbers = iter(range(count))
         statuses: list[int] = []
-        limits = httpx.Limits(max_connections=concurrency)
-        async with httpx.AsyncClient(base_url=root, timeout=30, limits=limits) as client:
+        # a connection per request: each is accepted by whichever worker is free, as a load balancer spreads them
+        limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=0)
+        headers = {"Authorization": "Bearer sk-bench"}
+        async with httpx.AsyncClient(base_url=root, timeout=30, limits=limits, headers=headers) as client:
 
             async def sender() -> None:
                 for number in numbers:
