@@ -11,7 +11,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 
-from ._spawn import HOST, free_port
+from ._spawn import HOST, free_port, stop_process_group
 
 __all__ = ["running_redis"]
 
@@ -47,9 +47,4 @@ def running_redis(timeout: float = 15.0) -> Iterator[str]:
                 time.sleep(0.05)
             yield f"redis://{HOST}:{port}/0"
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop_process_group(process)

@@ -15,7 +15,15 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["RunningServer", "cpu_seconds", "free_port", "pin_cores", "resident_kib", "spawn_server"]
+__all__ = [
+    "RunningServer",
+    "cpu_seconds",
+    "free_port",
+    "pin_cores",
+    "resident_kib",
+    "spawn_server",
+    "stop_process_group",
+]
 
 HOST = "127.0.0.1"
 
@@ -89,7 +97,8 @@ def _wait_ready(process: subprocess.Popen[bytes], port: int, timeout: float) -> 
     raise RuntimeError(f"the server did not listen on port {port} within {timeout} s")
 
 
-def _stop(process: subprocess.Popen[bytes]) -> None:
+def stop_process_group(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM to the group of a process started with ``start_new_session``, SIGKILL after 10 s."""
     with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGTERM)
     try:
@@ -128,10 +137,10 @@ def spawn_server(
             try:
                 _wait_ready(process, port, timeout)
             except RuntimeError as exc:
-                _stop(process)
+                stop_process_group(process)
                 log.seek(0)
                 error = log.read().decode(errors="replace")[-1500:]
                 raise RuntimeError(f"{name}: {exc}\n{error}") from None
             yield RunningServer(name, HOST, port, process.pid)
         finally:
-            _stop(process)
+            stop_process_group(process)

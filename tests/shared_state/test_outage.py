@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from _redis_servers import AUTH, RedisServer, Serving, free_port, serving, wait_until
+from _redis_servers import AUTH, RedisServer, Serving, redis_server, serving, wait_until
 
 CHAT = {"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]}
 #: the longest a request may take to be refused while Redis is away (the timeouts are 0.5 s to connect and 2 s to
@@ -18,12 +18,8 @@ REFUSED_WITHIN = 10.0
 
 @pytest.fixture
 def own_redis() -> Iterator[RedisServer]:
-    server = RedisServer(free_port())
-    try:
-        server.start()
+    with redis_server() as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture
