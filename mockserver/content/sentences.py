@@ -51,7 +51,7 @@ class Sentence:
 def _make_sentence(rng: random.Random, length: int) -> Sentence:
     """``length`` pieces: words, a comma now and then (after three words, never before the full stop), then a
     full stop."""
-    pieces = []
+    pieces: list[str] = []
     words = 0
     while len(pieces) < length - 1:
         left = length - 1 - len(pieces)
