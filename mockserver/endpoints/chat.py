@@ -37,7 +37,7 @@ async def create_chat_completion(call: Call) -> Reply:
     if request.store:
         store_reply(state, reply)
     if request.stream:
-        return StreamReply(reply.chunk_events(), (DONE,), tokens=reply.total_tokens)
+        return StreamReply(reply.chunk_events(), (DONE,), tokens=reply.total_tokens, frames=reply.chunk_frames())
     return JSONReply(reply.body(), tokens=reply.total_tokens)
 
 

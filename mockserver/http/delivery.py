@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Awaitable, Callable, Iterable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import anyio
@@ -23,6 +23,7 @@ from ..wire.errors import error_body
 from ..wire.json_codec import dumps
 from ..wire.replies import JSONReply, LiveStreamReply, Reply, StreamReply, StreamSourceError
 from ..wire.sse import SSEEvent, json_event
+from .bookkeeping import SendEvents
 from .connection import close_connection
 
 __all__ = ["SSE_MEDIA_TYPE", "Shaping", "StreamError", "Wire", "deliver", "stream_headers"]
@@ -77,7 +78,7 @@ class Wire:
     journal: Journal
     stopping: StopSignal
     #: sends a run of stream events (each with more to come), counting them in the record as ``send`` would
-    send_events: Callable[[Iterable[bytes]], Awaitable[None]]
+    send_events: SendEvents
 
     async def cut(self) -> None:
         """Close the connection mid-response and wait to be cancelled by the disconnect listener."""
@@ -136,35 +137,36 @@ async def _deliver_body(
 STOP_GRACE_SECONDS = 0.25
 
 
-def _until_stopping(events: Iterable[SSEEvent], stopping: StopSignal) -> Iterator[bytes]:
-    """The encoded events, until :data:`STOP_GRACE_SECONDS` after the server was asked to stop."""
-    stop_by: float | None = None
-    for event in events:
-        if stopping.stopping:
-            now = time.monotonic()
-            stop_by = now + STOP_GRACE_SECONDS if stop_by is None else stop_by
-            if now >= stop_by:
-                return
-        yield event.encode()
+class _UntilStopping:
+    """Says whether a stream may go on: yes, until :data:`STOP_GRACE_SECONDS` after the server was asked to
+    stop."""
 
+    __slots__ = ("_stop_by", "_stopping")
 
-def _cut_short(stopping: StopSignal, events: Iterator[SSEEvent]) -> bool:
-    """Whether a stream stopped by :func:`_until_stopping` has events left (then it is cut, never ended as if
-    complete)."""
-    return stopping.stopping and next(events, None) is not None
+    def __init__(self, stopping: StopSignal) -> None:
+        self._stopping = stopping
+        self._stop_by: float | None = None
+
+    def __call__(self) -> bool:
+        if not self._stopping.stopping:
+            return True
+        now = time.monotonic()
+        if self._stop_by is None:
+            self._stop_by = now + STOP_GRACE_SECONDS
+        return now < self._stop_by
 
 
 async def _deliver_stream(reply: StreamReply, wire: Wire, shaping: Shaping) -> None:
     await wire.send({"type": "http.response.start", "status": 200, "headers": stream_headers(reply.headers)})
     if shaping.events_back_to_back:  # one loop sends and counts them all (a stream is hundreds of events)
-        events = iter(reply.events)
-        await wire.send_events(_until_stopping(events, wire.stopping))
-        if _cut_short(wire.stopping, events):
+        frames = iter(reply.frames if reply.frames is not None else (event.encode() for event in reply.events))
+        await wire.send_events(frames, _UntilStopping(wire.stopping))
+        if wire.stopping.stopping and next(frames, None) is not None:
             # the server is stopping and the stream is long: it finished what it could in the grace, and is cut
             # (a shutdown never waits for a long stream, nor does one end as if it were complete)
             await wire.cut()
         if not shaping.drop_terminal:
-            await wire.send_events(event.encode() for event in reply.terminal)
+            await wire.send_events([event.encode() for event in reply.terminal])
         await wire.send({"type": "http.response.body", "body": b"", "more_body": False})
         return
     # events are made as they are taken: whether they are named (the Responses API) is known from the first

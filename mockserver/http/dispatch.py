@@ -91,11 +91,21 @@ class Endpoint:
         self.real_answers = real_answers
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.serve(scope, receive, send, send)
+
+    async def serve(self, scope: Scope, receive: Receive, send: Send, events_send: Send) -> None:
+        """Answer the request; ``events_send`` takes a stream's events once ``send`` has started the response (the
+        same ``send``, or the one under a wrapper that only adds to the response's start)."""
         state: ServerState = scope["app"].state.mock
         request_id = scope.get("state", {}).get("request_id") or state.ids.request_id()
         tally = Tally(scope, request_id, state.journal, state.stats)
         wire = Wire(
-            scope, tally.recording(send), tally.record, state.journal, state.stopping, tally.recording_events(send)
+            scope,
+            tally.recording(send),
+            tally.record,
+            state.journal,
+            state.stopping,
+            tally.recording_events(events_send),
         )
         try:
             await self._exchange(wire, receive, state, tally)
