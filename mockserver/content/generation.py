@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .schema_values import value_for_schema
-from .sentences import reply_length, reply_pieces
+from .sentences import reply_pieces
 from .tokenizer import LONGEST_PIECE, count_tokens, iter_tokens, split_tokens
 
 if TYPE_CHECKING:
@@ -167,11 +167,15 @@ def generate(state: ServerState, request: GenerationRequest, *, consume_canned: 
         return _text_generation(json.dumps(value, separators=(",", ":"), ensure_ascii=False), request)
     if state.config.mode == "echo":
         return _text_generation(request.prompt, request)
-    low = state.config.min_reply_tokens
-    length = reply_length(material, low, max(low, state.config.max_reply_tokens))
     # the first ``limit + 3`` pieces are all a cut reply can show (a stop sequence may span the last ones)
-    made = None if limit is None else limit + 3
-    return _pieces_generation(reply_pieces(material, length, most=made, leading_space=request.continuation), request)
+    pieces = reply_pieces(
+        material,
+        state.config.min_reply_tokens,
+        state.config.max_reply_tokens,
+        most=None if limit is None else limit + 3,
+        leading_space=request.continuation,
+    )
+    return _pieces_generation(pieces, request)
 
 
 def _seed_material(config_seed: int, request: GenerationRequest) -> bytes:

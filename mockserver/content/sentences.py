@@ -3,7 +3,8 @@
 A generated reply is whole sentences, each taken from a pool of :data:`PER_LENGTH` sentences of exactly ``k``
 tokens (``k`` from :data:`SHORTEST` to :data:`LONGEST`; a sentence's pieces are the tokenizer's pieces of its
 text, so its length is known without tokenizing). The draws come from one SHAKE-128 digest of the seed material:
-the reply's length, then each sentence's length and which sentence of that length, two bytes per sentence. So a
+the reply's length, then each sentence's length and which sentence of that length, two bytes per sentence (a
+longer digest starts with the bytes of a shorter one, so a cut reply is the start of the whole one). So a
 reply of ``n`` tokens costs about ``n / 12`` look-ups and a join, not a random draw per word, and the same material
 always gives the same text.
 
@@ -16,7 +17,7 @@ import hashlib
 import random
 from dataclasses import dataclass
 
-__all__ = ["LONGEST", "PER_LENGTH", "SHORTEST", "WORDS", "Sentence", "reply_length", "reply_pieces"]
+__all__ = ["LONGEST", "PER_LENGTH", "SHORTEST", "WORDS", "Sentence", "reply_pieces"]
 
 WORDS = (
     "the", "a", "model", "answer", "data", "simple", "clear", "result", "question", "system", "we", "can",
@@ -78,27 +79,22 @@ def _make_pool() -> tuple[tuple[Sentence, ...], ...]:
 _POOL = _make_pool()
 
 
-def _digest(material: bytes, sentences: int) -> bytes:
-    return hashlib.shake_128(material).digest(_LENGTH_BYTES + 2 * sentences)
-
-
-def reply_length(material: bytes, low: int, high: int) -> int:
-    """The reply's length in tokens, ``low..high``, drawn from ``material``."""
-    if high <= low:
-        return low
-    drawn = int.from_bytes(hashlib.shake_128(material).digest(_LENGTH_BYTES), "big")
-    return low + drawn % (high - low + 1)
-
-
-def reply_pieces(material: bytes, length: int, *, most: int | None = None, leading_space: bool = False) -> list[str]:
-    """Exactly ``length`` token pieces of whole sentences (the text is their join), drawn from ``material``; with
-    ``most``, only the first ``most`` of them (the same pieces, made without the rest)."""
-    wanted = length if most is None else max(0, min(length, most))
-    if wanted == 0:
+def reply_pieces(
+    material: bytes, shortest: int, longest: int, *, most: int | None = None, leading_space: bool = False
+) -> list[str]:
+    """The token pieces of a reply of whole sentences, ``shortest..longest`` tokens long (the text is their join),
+    drawn from ``material``; with ``most``, only the first ``most`` of them (the same pieces, made without the
+    rest)."""
+    longest = max(shortest, longest)
+    wanted = longest if most is None else max(0, min(longest, most))
+    # the length's draw and at most one pair of draws per ``_BODY_SHORTEST`` tokens wanted (and one more)
+    draws = hashlib.shake_128(material).digest(_LENGTH_BYTES + 2 * (wanted // _BODY_SHORTEST + 2))
+    length = shortest + int.from_bytes(draws[:_LENGTH_BYTES], "big") % (longest - shortest + 1)
+    wanted = min(length, wanted)
+    if wanted <= 0:
         return []
     if length == 1:
         return ["."]
-    draws = _digest(material, min(length, wanted + LONGEST) // _BODY_SHORTEST + 1)
     pieces: list[str] = []
     extend = pieces.extend
     position = _LENGTH_BYTES

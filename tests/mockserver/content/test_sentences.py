@@ -1,5 +1,5 @@
-"""The pooled sentences generated text is drawn from: exact lengths, pieces the tokenizer agrees with, the same
-text for the same material, and a cut reply the prefix of the whole one."""
+"""The pooled sentences generated text is drawn from: lengths in the range asked for, pieces the tokenizer agrees
+with, the same text for the same material, and a cut reply the start of the whole one."""
 
 from __future__ import annotations
 
@@ -10,37 +10,39 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from mockserver.content.logprobs import chat_logprobs
-from mockserver.content.sentences import LONGEST, reply_length, reply_pieces
+from mockserver.content.sentences import LONGEST, reply_pieces
 from mockserver.content.tokenizer import count_tokens, split_tokens
 
 LENGTHS = st.integers(min_value=1, max_value=3 * LONGEST + 7) | st.integers(min_value=1, max_value=3000)
 
 
-@given(material=st.binary(max_size=40), length=LENGTHS, leading_space=st.booleans())
-def test_exactly_length_pieces_that_the_tokenizer_splits_alike(
-    material: bytes, length: int, leading_space: bool
+@given(material=st.binary(max_size=40), length=LENGTHS, spread=st.integers(0, 30), leading_space=st.booleans())
+def test_a_length_in_range_and_pieces_the_tokenizer_splits_alike(
+    material: bytes, length: int, spread: int, leading_space: bool
 ) -> None:
-    pieces = reply_pieces(material, length, leading_space=leading_space)
+    pieces = reply_pieces(material, length, length + spread, leading_space=leading_space)
     text = "".join(pieces)
-    assert len(pieces) == length
+    assert length <= len(pieces) <= length + spread
     assert split_tokens(text) == pieces
-    assert count_tokens(text) == length
+    assert count_tokens(text) == len(pieces)
     assert text.endswith(".")
-    assert text.startswith(" ") == (leading_space and length > 1)  # one token is the full stop alone
-    assert reply_pieces(material, length, leading_space=leading_space) == pieces
+    assert text.startswith(" ") == (leading_space and len(pieces) > 1)  # one token is the full stop alone
+    assert reply_pieces(material, length, length + spread, leading_space=leading_space) == pieces
 
 
-@given(material=st.binary(max_size=40), length=LENGTHS, most=st.integers(min_value=0, max_value=400))
-def test_most_gives_the_first_pieces_of_the_whole_reply(material: bytes, length: int, most: int) -> None:
-    assert reply_pieces(material, length, most=most) == reply_pieces(material, length)[:most]
+@given(material=st.binary(max_size=40), length=LENGTHS, spread=st.integers(0, 30), most=st.integers(0, 400))
+def test_most_gives_the_first_pieces_of_the_whole_reply(material: bytes, length: int, spread: int, most: int) -> None:
+    whole = reply_pieces(material, length, length + spread)
+    assert reply_pieces(material, length, length + spread, most=most) == whole[:most]
 
 
 def test_different_material_gives_different_text_and_lengths_cover_the_range() -> None:
-    texts = {"".join(reply_pieces(b"key %d" % number, 30)) for number in range(200)}
+    texts = {"".join(reply_pieces(b"key %d" % number, 30, 30)) for number in range(200)}
     assert len(texts) >= 190
-    lengths = {reply_length(b"key %d" % number, 8, 12) for number in range(200)}
+    lengths = {len(reply_pieces(b"key %d" % number, 8, 12)) for number in range(200)}
     assert lengths == {8, 9, 10, 11, 12}
-    assert reply_length(b"any", 7, 7) == 7
+    assert len(reply_pieces(b"any", 7, 7)) == 7
+    assert len(reply_pieces(b"any", 7, 3)) == 7  # a range the wrong way round is its shortest
 
 
 @pytest.mark.parametrize("top", [1, 3, 5, 20])
