@@ -291,8 +291,10 @@ def _response_format(body: Mapping[str, Any]) -> dict[str, Any] | None:
 
 def prompt_text(messages: tuple[dict[str, Any], ...]) -> str:
     """The text the reply answers: the last user message's text (or the last message's, if no user spoke)."""
-    chosen = next((m for m in reversed(messages) if m.get("role") == "user"), messages[-1])
-    return message_text(chosen.get("content"))
+    for message in reversed(messages):
+        if message.get("role") == "user":
+            return message_text(message.get("content"))
+    return message_text(messages[-1].get("content"))
 
 
 def message_text(content: Any) -> str:

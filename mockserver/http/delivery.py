@@ -26,7 +26,7 @@ from ..wire.sse import SSEEvent, json_event
 from .bookkeeping import SendEvents
 from .connection import close_connection
 
-__all__ = ["SSE_MEDIA_TYPE", "Shaping", "StreamError", "Wire", "deliver", "stream_headers"]
+__all__ = ["AT_ONCE", "SSE_MEDIA_TYPE", "Shaping", "StreamError", "Wire", "deliver", "stream_headers"]
 
 SSE_MEDIA_TYPE = "text/event-stream; charset=utf-8"
 
@@ -102,7 +102,11 @@ def _encode_headers(headers: dict[str, str]) -> list[tuple[bytes, bytes]]:
     return [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers.items()]
 
 
-async def deliver(reply: Reply, wire: Wire, shaping: Shaping = Shaping()) -> None:
+#: delivery as it is, at once (what ``Shaping()`` says; a body shaped so goes out without a header dict)
+AT_ONCE = Shaping()
+
+
+async def deliver(reply: Reply, wire: Wire, shaping: Shaping = AT_ONCE) -> None:
     if isinstance(reply, LiveStreamReply):
         await _deliver_live_stream(reply, wire, shaping)
         return
@@ -119,6 +123,11 @@ async def deliver(reply: Reply, wire: Wire, shaping: Shaping = Shaping()) -> Non
 async def _deliver_body(
     content: bytes, status: int, headers: dict[str, str], media_type: str, wire: Wire, shaping: Shaping
 ) -> None:
+    if shaping is AT_ONCE and not headers:  # the common case: the whole body, at once, with no headers of its own
+        start = [(b"content-type", media_type.encode("latin-1")), (b"content-length", b"%d" % len(content))]
+        await wire.send({"type": "http.response.start", "status": status, "headers": start})
+        await wire.send({"type": "http.response.body", "body": content, "more_body": False})
+        return
     half = content[: len(content) // 2]
     faulty = shaping.drop_terminal or shaping.malformed_after is not None
     sent = half if faulty else content

@@ -37,15 +37,13 @@ from ..wire.errors import APIErrorResponse, error_body
 from ..wire.json_codec import JSONDecodeError, loads
 from ..wire.replies import BytesReply, JSONReply, LiveStreamReply, Reply, StreamReply
 from .bookkeeping import Tally
-from .delivery import Shaping, Wire, deliver
+from .delivery import AT_ONCE, Shaping, Wire, deliver
 from .fault_actions import answer_early, is_connection_fault, perform_connection_fault, reshape, shaping_for
 
 __all__ = ["Call", "Endpoint", "Handler"]
 
 _logger = logging.getLogger("mockserver")
 
-#: delivery as it is, at once
-_AS_IS = Shaping()
 #: the journal's ``rule_id`` for a 429 from the configured rate limits
 RATE_LIMITS_RULE_ID = "rate_limits"
 
@@ -155,7 +153,7 @@ class Endpoint:
         if azure is not None:
             reply = azure_reply(azure, record.path, reply, content_filters=not self.real_answers)
         if action is None and state.config.latency is None:
-            shaping = _AS_IS  # what shaping_for gives then, without making it (nor drawing from the RNG)
+            shaping = AT_ONCE  # what shaping_for gives then, without making it (nor drawing from the RNG)
         else:
             shaping = shaping_for(action, state.config.latency, state.latency_rng)
             if _status(reply) >= 400:  # stream faults shape successful replies only; delays apply to all
