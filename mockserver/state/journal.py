@@ -241,7 +241,7 @@ class Journal:
         for name in self._secrets.intersection(kept):
             kept[name] = redact_secret(kept[name])
         longest = self._longest_kept
-        if any(len(value) > longest for value in kept.values()):
+        if max(map(len, kept.values()), default=0) > longest:
             for name, value in kept.items():
                 if len(value) > longest and name not in self._secrets:
                     kept[name] = _truncated_text(value, longest)
