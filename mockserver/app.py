@@ -50,7 +50,8 @@ class MockApp(Starlette):
 async def _serve_hot(endpoint: Endpoint, scope: Scope, receive: Receive, send: Send, state: ServerState) -> None:
     headers = OpenAIHeaders(scope, state, send)
     try:
-        await endpoint(scope, receive, headers.send)
+        # the headers are added to the response's start: a stream's events go straight to ``send``
+        await endpoint.serve(scope, receive, headers.send, send)
     except Exception as exc:  # as Starlette's ServerErrorMiddleware, the outermost layer, answers it
         if not headers.started:
             response = await _server_error(Request(scope), exc)

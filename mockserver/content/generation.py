@@ -9,8 +9,9 @@
 4. the prompt itself, in ``mode: echo``;
 5. English-like sentences of ``min_reply_tokens..max_reply_tokens`` tokens.
 
-Everything random is drawn from an RNG seeded by ``(config.seed, request.key, choice_index)``, so the same seed
-and request always give the same reply, streamed or not. ``stop`` then cuts text before the first stop sequence
+Everything random is drawn from ``(config.seed, request.key, choice_index)`` (an RNG seeded by it; plain text from
+the precomputed sentences of :mod:`.sentences`, whose pieces are known), so the same seed and request always give
+the same reply, streamed or not. ``stop`` then cuts text before the first stop sequence
 and the output limit (``max_tokens``, else the model's ``output_limit``) cuts text or tool arguments
 (``finish_reason: "length"``), the way OpenAI does.
 
@@ -32,6 +33,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .schema_values import value_for_schema
+from .sentences import reply_pieces
 from .tokenizer import LONGEST_PIECE, count_tokens, iter_tokens, split_tokens
 
 if TYPE_CHECKING:
@@ -51,18 +53,6 @@ __all__ = [
 #: how often ``tool_choice: "auto"`` calls a tool when the prompt names none of them
 AUTO_TOOL_CALL_CHANCE = 0.25
 _ALNUM = string.ascii_letters + string.digits
-_WORDS = (
-    "the", "a", "model", "answer", "data", "simple", "clear", "result", "question", "system", "we", "can",
-    "this", "that", "is", "are", "will", "should", "test", "value", "quick", "small", "light", "stream",
-    "token", "reply", "request", "server", "client", "time", "every", "each", "some", "more", "first",
-    "next", "good", "useful", "future", "world", "idea", "shows", "makes", "gives", "takes", "works",
-    "helps", "brings", "always", "often", "here", "there", "with", "from", "into", "about", "over",
-)  # fmt: skip
-_WORD_COUNT = len(_WORDS)
-_WORD_BITS = _WORD_COUNT.bit_length()
-_SPACED = tuple(" " + word for word in _WORDS)
-_CAPITALIZED = tuple(word.capitalize() for word in _WORDS)
-_SPACED_CAPITALIZED = tuple(" " + word for word in _CAPITALIZED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,33 +147,44 @@ def generate(state: ServerState, request: GenerationRequest, *, consume_canned: 
 
     With ``consume_canned=False`` the queue is left alone and the reply is a pure function of ``state.config``
     and ``request`` (callers may then keep it)."""
-    rng = random.Random(_seed(state.config.seed, request))
+    material = _seed_material(state.config.seed, request)
     canned = state.next_reply() if consume_canned else None
     limit = request.limit
     budget = char_budget(limit)
     if canned is not None:
-        return _from_canned(canned, request, rng)
-    tools = _tools_to_call(request, rng)
+        return _from_canned(canned, request, _rng(material))
+    tools: list[ToolSpec] = []
+    rng: random.Random | None = None
+    if request.tools and request.tool_choice != "none":
+        rng = _rng(material)
+        tools = _tools_to_call(request, rng)
     if tools:
+        assert rng is not None
         calls = [PlannedToolCall(_call_id(rng), tool.name, _arguments(tool, rng, budget)) for tool in tools]
         return _tool_generation(calls, limit)
     if request.json_schema is not None:
-        value = value_for_schema(request.json_schema, rng, budget=budget)
+        value = value_for_schema(request.json_schema, rng or _rng(material), budget=budget)
         return _text_generation(json.dumps(value, separators=(",", ":"), ensure_ascii=False), request)
     if state.config.mode == "echo":
         return _text_generation(request.prompt, request)
-    low = state.config.min_reply_tokens
-    high = max(low, state.config.max_reply_tokens)
-    length = rng.randint(low, high)
-    # past ``limit + 2`` pieces the sentences end differently, but those pieces are cut anyway
-    made = length if limit is None else min(length, limit + 3)
-    pieces = _sentence_pieces(rng, made, leading_space=request.continuation)
-    return _text_generation("".join(pieces), request, known_tokens=len(pieces) if made == length else None)
+    # the first ``limit + 3`` pieces are all a cut reply can show (a stop sequence may span the last ones)
+    pieces = reply_pieces(
+        material,
+        state.config.min_reply_tokens,
+        state.config.max_reply_tokens,
+        most=None if limit is None else limit + 3,
+        leading_space=request.continuation,
+    )
+    return _pieces_generation(pieces, request)
 
 
-def _seed(config_seed: int, request: GenerationRequest) -> int:
-    digest = hashlib.sha256(f"{config_seed}:{request.choice_index}:".encode() + request.key).digest()
-    return int.from_bytes(digest[:16], "big")
+def _seed_material(config_seed: int, request: GenerationRequest) -> bytes:
+    """What every draw for one choice is seeded from: the config's seed, the choice and the request's key."""
+    return f"{config_seed}:{request.choice_index}:".encode() + request.key
+
+
+def _rng(material: bytes) -> random.Random:
+    return random.Random(int.from_bytes(hashlib.sha256(material).digest()[:16], "big"))
 
 
 def _from_canned(canned: CannedReply, request: GenerationRequest, rng: random.Random) -> Generation:
@@ -278,6 +279,18 @@ def _text_generation(text: str, request: GenerationRequest, *, known_tokens: int
     return Generation(text, None, (), "stop", tokens)
 
 
+def _pieces_generation(pieces: list[str], request: GenerationRequest) -> Generation:
+    """Text of known token ``pieces``, cut like :func:`_text_generation` (without splitting it again)."""
+    text = "".join(pieces)
+    if _stop_cut(text, request) >= 0:
+        return _text_generation(text, request)
+    limit = request.limit
+    if limit is not None and len(pieces) > limit:
+        kept = tuple(pieces[:limit])
+        return Generation("".join(kept), kept, (), "length", limit)
+    return Generation(text, tuple(pieces), (), "stop", len(pieces))
+
+
 def _chunked_generation(chunks: tuple[str, ...], request: GenerationRequest) -> Generation:
     """A canned reply's own chunks, cut like :func:`_text_generation` (a chunk counts as one token)."""
     limit = request.limit
@@ -290,38 +303,3 @@ def _chunked_generation(chunks: tuple[str, ...], request: GenerationRequest) -> 
         kept = kept[:limit]
         return Generation("".join(kept), tuple(kept), (), "length", limit)
     return Generation("".join(kept), tuple(kept), (), "stop", len(kept))
-
-
-def _sentence_pieces(rng: random.Random, length: int, *, leading_space: bool = False) -> list[str]:
-    """Exactly ``length`` pieces of English-like sentences, each word and each mark one piece.
-
-    Long replies run this per token, so the words come from precomputed forms (capitalized, with a leading space)
-    and a word is drawn inline exactly as ``rng.choice(_WORDS)`` draws it (``getrandbits`` until below the count),
-    so a seed gives the same text as ever."""
-    bits, draw = rng.getrandbits, rng.random
-    pieces: list[str] = []
-    append = pieces.append
-    count = 0
-    after_word = False
-    sentence_start = True
-    words_in_sentence = 0
-    while count < length:
-        remaining = length - count
-        count += 1
-        if remaining == 1 or (after_word and remaining > 2 and words_in_sentence >= 4 and draw() < 0.15):
-            append(".")
-            after_word, sentence_start, words_in_sentence = False, True, 0
-            continue
-        if after_word and words_in_sentence >= 3 and remaining > 2 and draw() < 0.08:
-            append(",")
-            after_word = False
-            continue
-        index = bits(_WORD_BITS)
-        while index >= _WORD_COUNT:
-            index = bits(_WORD_BITS)
-        bare = count == 1 and not leading_space
-        forms = (_CAPITALIZED if bare else _SPACED_CAPITALIZED) if sentence_start else (_WORDS if bare else _SPACED)
-        append(forms[index])
-        after_word, sentence_start = True, False
-        words_in_sentence += 1
-    return pieces

@@ -30,9 +30,8 @@ def _token_logprobs(rng: random.Random, token: str, top: int) -> tuple[float, li
     chosen = -round(rng.expovariate(4.0), 6)
     alternatives: list[tuple[str, float]] = [(token, chosen)]
     value = chosen
-    for candidate in rng.sample(_ALTERNATIVES, k=min(max(top - 1, 0), len(_ALTERNATIVES))):
-        if candidate == token:
-            continue
+    others = [candidate for candidate in _ALTERNATIVES if candidate != token]
+    for candidate in rng.sample(others, k=min(max(top - 1, 0), len(others))):
         value = round(value - rng.uniform(0.5, 3.0), 6)
         alternatives.append((candidate, value))
     return chosen, alternatives[:top]

@@ -77,9 +77,14 @@ def count_tokens(text: str) -> int:
     return sum(-(-len(piece) // LONGEST_PIECE) for piece in found)
 
 
+#: the tokens of the chat roles, counted once (every message has one)
+_ROLE_TOKENS = {role: count_tokens(role) for role in ("system", "assistant", "user", "function", "tool", "developer")}
+
+
 def count_message_tokens(messages: Iterable[Mapping[str, Any]]) -> int:
     """Prompt tokens of a chat request: per-message overhead plus each field's tokens, plus reply priming."""
     total = REPLY_PRIMING_TOKENS
+    role_tokens = _ROLE_TOKENS.get
     for message in messages:
         total += MESSAGE_OVERHEAD_TOKENS
         for name, value in message.items():
@@ -88,7 +93,8 @@ def count_message_tokens(messages: Iterable[Mapping[str, Any]]) -> int:
             elif name == "tool_calls" and isinstance(value, list):
                 total += sum(_tool_call_tokens(call) for call in value)
             elif isinstance(value, str):
-                total += count_tokens(value) + (1 if name == "name" else 0)
+                known = role_tokens(value) if name == "role" else None
+                total += (known if known is not None else count_tokens(value)) + (1 if name == "name" else 0)
     return total
 
 

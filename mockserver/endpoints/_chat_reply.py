@@ -116,6 +116,27 @@ class ChatReply:
         if self.request.include_usage:
             yield json_event({**self._chunk([]), "usage": self.usage()})
 
+    def chunk_frames(self) -> Iterator[bytes]:
+        """:meth:`chunk_events` encoded as SSE frames (the same bytes), made one at a time: what a stream sent as
+        it is takes, one choice's content chunks each the piece between two fixed parts."""
+        if len(self.choices) != 1 or self.choices[0].logprobs_top is not None:
+            for event in self.chunk_events():
+                yield event.encode()
+            return
+        frame = dumps(self._chunk([]))
+        split = frame.rindex(_EMPTY_CHOICES) + len(_EMPTY_CHOICES) - 1
+        head, tail = b"data: " + frame[:split], frame[split:] + b"\n\n"
+        choice = self.choices[0]
+        yield head + _opening_delta(choice) + tail
+        before = head + _CONTENT_BEFORE % choice.index
+        after = _CONTENT_AFTER + tail
+        for piece in choice.generation.iter_pieces():
+            yield before + dumps(piece) + after
+        for delta in _closing_deltas(choice):
+            yield head + delta + tail
+        if self.request.include_usage:
+            yield json_event({**self._chunk([]), "usage": self.usage()}).encode()
+
     def _chunk(self, choices: list[dict[str, Any]]) -> dict[str, Any]:
         chunk: dict[str, Any] = {
             "id": self.id,

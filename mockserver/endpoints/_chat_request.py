@@ -1,4 +1,7 @@
-"""``POST /v1/chat/completions`` request: checked field by field as OpenAI checks it, into one value."""
+"""``POST /v1/chat/completions`` request: checked field by field as OpenAI checks it, into one value.
+
+The common shape of request is checked faster by :mod:`._chat_common_request` first; whatever that declines
+comes here, so every error is made here."""
 
 from __future__ import annotations
 
@@ -33,7 +36,7 @@ from ._generation_fields import (
 )
 from ._request_limits import check_max_tokens, check_schema, check_tool_count
 
-__all__ = ["ChatRequest", "message_text", "parse_chat_request"]
+__all__ = ["ChatRequest", "message_text", "parse_chat_request", "prompt_text"]
 
 ROLES = ("system", "assistant", "user", "function", "tool", "developer")
 PART_TYPES = ("text", "image_url", "input_audio", "file", "refusal")
@@ -103,7 +106,7 @@ def parse_chat_request(body: Mapping[str, Any], state: ServerState) -> ChatReque
     return ChatRequest(
         model=model,
         messages=messages,
-        prompt=_prompt(messages),
+        prompt=prompt_text(messages),
         prompt_tokens=count_message_tokens(messages) + tool_tokens,
         key=reply_key(body),
         n=n,
@@ -286,10 +289,12 @@ def _response_format(body: Mapping[str, Any]) -> dict[str, Any] | None:
     return schema if schema is not None else {}
 
 
-def _prompt(messages: tuple[dict[str, Any], ...]) -> str:
+def prompt_text(messages: tuple[dict[str, Any], ...]) -> str:
     """The text the reply answers: the last user message's text (or the last message's, if no user spoke)."""
-    chosen = next((m for m in reversed(messages) if m.get("role") == "user"), messages[-1])
-    return message_text(chosen.get("content"))
+    for message in reversed(messages):
+        if message.get("role") == "user":
+            return message_text(message.get("content"))
+    return message_text(messages[-1].get("content"))
 
 
 def message_text(content: Any) -> str:

@@ -9,6 +9,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+import orjson
+
 from ..state.server_state import ServerState
 from ..wire.errors import invalid_type, invalid_value
 from ..wire.fields import optional_bool, optional_object, required_str
@@ -92,7 +94,12 @@ def reply_key(body: Mapping[str, Any], *, also_ignore: frozenset[str] = frozense
     """Canonical bytes of what decides a reply's content: the body without delivery-only fields."""
     ignored = CONTENT_NEUTRAL_FIELDS | also_ignore
     content = {name: value for name, value in body.items() if name not in ignored}
-    return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    try:
+        return orjson.dumps(content, option=orjson.OPT_SORT_KEYS)
+    except orjson.JSONEncodeError:  # what orjson does not encode (an integer past 64 bits), parsed elsewhere
+        return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode(
+            "utf-8", "surrogatepass"
+        )
 
 
 def system_fingerprint(state: ServerState, model: str) -> str:

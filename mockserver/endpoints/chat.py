@@ -17,6 +17,7 @@ from ..http.dispatch import Call, Endpoint
 from ..state.server_state import ServerState
 from ..wire.replies import JSONReply, Reply, StreamReply
 from ..wire.sse import DONE
+from ._chat_common_request import common_chat_request
 from ._chat_reply import generate_choices, plan_reply
 from ._chat_request import ChatRequest, parse_chat_request
 from ._chat_store import store_reply, stored_routes
@@ -29,13 +30,14 @@ __all__ = ["create_chat_completion", "routes"]
 async def create_chat_completion(call: Call) -> Reply:
     """``POST /v1/chat/completions``."""
     state = call.state
-    request = parse_chat_request(call.json_object(), state)
+    body = call.json_object()
+    request = common_chat_request(body, state) or parse_chat_request(body, state)
     generations = await _generate(state, request)
     reply = plan_reply(state, request, generations, system_fingerprint(state, request.model))
     if request.store:
         store_reply(state, reply)
     if request.stream:
-        return StreamReply(reply.chunk_events(), (DONE,), tokens=reply.total_tokens)
+        return StreamReply(reply.chunk_events(), (DONE,), tokens=reply.total_tokens, frames=reply.chunk_frames())
     return JSONReply(reply.body(), tokens=reply.total_tokens)
 
 

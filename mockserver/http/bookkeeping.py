@@ -8,7 +8,8 @@ way, once the dispatcher is done with it.
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Protocol
 
 import anyio
 import anyio.lowlevel
@@ -17,12 +18,19 @@ from starlette.types import Message, Scope, Send
 from ..state.counters import Stats
 from ..state.journal import Journal, Outcome
 
-__all__ = ["SLICE_SECONDS", "Tally"]
+__all__ = ["SLICE_SECONDS", "SendEvents", "Tally"]
 
 #: the longest a stream's sending loop runs before it lets the event loop serve others
 SLICE_SECONDS = 0.002
-#: events between looks at the clock
+#: events between looks at the clock (and updates of the record's counts)
 _CLOCK_EVERY = 32
+
+
+class SendEvents(Protocol):
+    """Sends a run of encoded stream events (each with more body to come), counted in the journal record;
+    ``keep_going``, when given, is asked now and then whether to go on."""
+
+    async def __call__(self, frames: Iterable[bytes], keep_going: Callable[[], bool] | None = None) -> None: ...
 
 
 class Tally:
@@ -58,34 +66,44 @@ class Tally:
         self._stats.request_finished()
         self.journal.end(self.record)
 
-    def recording_events(self, send: Send) -> Callable[[Iterable[bytes]], Awaitable[None]]:
-        """Sends each of a run of stream events (more body to come), keeping the count ``recording`` would keep
-        for it and the event count: its bytes before it goes out, the event once it has.
+    def recording_events(self, send: Send) -> SendEvents:
+        """Sends each of a run of stream events (more body to come), keeping the counts ``recording`` would keep
+        for them: an event's bytes before it goes out, the event once it has.
 
-        A stream sends hundreds of events, so this is one loop without a wrapper call per event, and each event
-        takes the lock once (the count of one event and the bytes of the next are noted together, with nothing
-        awaited in between, so no reader on the loop can tell).
+        A stream sends hundreds of events, so this is one loop without a wrapper call per event, and the counts
+        go into the record (under the journal's lock) every :data:`_CLOCK_EVERY` events and when the run ends,
+        however it ends: a reader sees them at most that many events behind while the stream runs, and exact
+        once the run is over (before the stream's last byte, as with ``recording``).
 
         Events are made as they are taken (``frames`` may be a generator) and ``send`` only waits when the
         client reads slower than the events come, so the loop gives the event loop a turn every
         :data:`SLICE_SECONDS`: a long stream to a fast client never holds up other requests (nor the listener
-        that notices the client leaving)."""
+        that notices the client leaving). Every :data:`_CLOCK_EVERY` events it also asks ``keep_going`` (if
+        given) and stops early when that says no."""
         record, lock = self.record, self.journal.lock
 
-        async def send_events(frames: Iterable[bytes]) -> None:
-            sent = 0
+        async def send_events(frames: Iterable[bytes], keep_going: Callable[[], bool] | None = None) -> None:
+            events = size = 0  # what the record does not show yet
             slice_ends = time.perf_counter() + SLICE_SECONDS
-            for count, frame in enumerate(frames, 1):
+            try:
+                for count, frame in enumerate(frames, 1):
+                    size += len(frame)
+                    await send({"type": "http.response.body", "body": frame, "more_body": True})
+                    events += 1
+                    if not count % _CLOCK_EVERY:
+                        with lock:
+                            record.events_sent += events
+                            record.bytes_sent += size
+                        events = size = 0
+                        if time.perf_counter() >= slice_ends:
+                            await anyio.lowlevel.checkpoint()
+                            slice_ends = time.perf_counter() + SLICE_SECONDS
+                        if keep_going is not None and not keep_going():
+                            return
+            finally:
                 with lock:
-                    record.events_sent += sent
-                    record.bytes_sent += len(frame)
-                sent = 1
-                await send({"type": "http.response.body", "body": frame, "more_body": True})
-                if not count % _CLOCK_EVERY and time.perf_counter() >= slice_ends:
-                    await anyio.lowlevel.checkpoint()
-                    slice_ends = time.perf_counter() + SLICE_SECONDS
-            with lock:
-                record.events_sent += sent
+                    record.events_sent += events
+                    record.bytes_sent += size
 
         return send_events
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Awaitable, Callable, Iterable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import anyio
@@ -23,9 +23,10 @@ from ..wire.errors import error_body
 from ..wire.json_codec import dumps
 from ..wire.replies import JSONReply, LiveStreamReply, Reply, StreamReply, StreamSourceError
 from ..wire.sse import SSEEvent, json_event
+from .bookkeeping import SendEvents
 from .connection import close_connection
 
-__all__ = ["SSE_MEDIA_TYPE", "Shaping", "StreamError", "Wire", "deliver", "stream_headers"]
+__all__ = ["AT_ONCE", "SSE_MEDIA_TYPE", "Shaping", "StreamError", "Wire", "deliver", "stream_headers"]
 
 SSE_MEDIA_TYPE = "text/event-stream; charset=utf-8"
 
@@ -77,7 +78,7 @@ class Wire:
     journal: Journal
     stopping: StopSignal
     #: sends a run of stream events (each with more to come), counting them in the record as ``send`` would
-    send_events: Callable[[Iterable[bytes]], Awaitable[None]]
+    send_events: SendEvents
 
     async def cut(self) -> None:
         """Close the connection mid-response and wait to be cancelled by the disconnect listener."""
@@ -101,7 +102,11 @@ def _encode_headers(headers: dict[str, str]) -> list[tuple[bytes, bytes]]:
     return [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers.items()]
 
 
-async def deliver(reply: Reply, wire: Wire, shaping: Shaping = Shaping()) -> None:
+#: delivery as it is, at once (what ``Shaping()`` says; a body shaped so goes out without a header dict)
+AT_ONCE = Shaping()
+
+
+async def deliver(reply: Reply, wire: Wire, shaping: Shaping = AT_ONCE) -> None:
     if isinstance(reply, LiveStreamReply):
         await _deliver_live_stream(reply, wire, shaping)
         return
@@ -118,6 +123,11 @@ async def deliver(reply: Reply, wire: Wire, shaping: Shaping = Shaping()) -> Non
 async def _deliver_body(
     content: bytes, status: int, headers: dict[str, str], media_type: str, wire: Wire, shaping: Shaping
 ) -> None:
+    if shaping is AT_ONCE and not headers:  # the common case: the whole body, at once, with no headers of its own
+        start = [(b"content-type", media_type.encode("latin-1")), (b"content-length", b"%d" % len(content))]
+        await wire.send({"type": "http.response.start", "status": status, "headers": start})
+        await wire.send({"type": "http.response.body", "body": content, "more_body": False})
+        return
     half = content[: len(content) // 2]
     faulty = shaping.drop_terminal or shaping.malformed_after is not None
     sent = half if faulty else content
@@ -136,35 +146,36 @@ async def _deliver_body(
 STOP_GRACE_SECONDS = 0.25
 
 
-def _until_stopping(events: Iterable[SSEEvent], stopping: StopSignal) -> Iterator[bytes]:
-    """The encoded events, until :data:`STOP_GRACE_SECONDS` after the server was asked to stop."""
-    stop_by: float | None = None
-    for event in events:
-        if stopping.stopping:
-            now = time.monotonic()
-            stop_by = now + STOP_GRACE_SECONDS if stop_by is None else stop_by
-            if now >= stop_by:
-                return
-        yield event.encode()
+class _UntilStopping:
+    """Says whether a stream may go on: yes, until :data:`STOP_GRACE_SECONDS` after the server was asked to
+    stop."""
 
+    __slots__ = ("_stop_by", "_stopping")
 
-def _cut_short(stopping: StopSignal, events: Iterator[SSEEvent]) -> bool:
-    """Whether a stream stopped by :func:`_until_stopping` has events left (then it is cut, never ended as if
-    complete)."""
-    return stopping.stopping and next(events, None) is not None
+    def __init__(self, stopping: StopSignal) -> None:
+        self._stopping = stopping
+        self._stop_by: float | None = None
+
+    def __call__(self) -> bool:
+        if not self._stopping.stopping:
+            return True
+        now = time.monotonic()
+        if self._stop_by is None:
+            self._stop_by = now + STOP_GRACE_SECONDS
+        return now < self._stop_by
 
 
 async def _deliver_stream(reply: StreamReply, wire: Wire, shaping: Shaping) -> None:
     await wire.send({"type": "http.response.start", "status": 200, "headers": stream_headers(reply.headers)})
     if shaping.events_back_to_back:  # one loop sends and counts them all (a stream is hundreds of events)
-        events = iter(reply.events)
-        await wire.send_events(_until_stopping(events, wire.stopping))
-        if _cut_short(wire.stopping, events):
+        frames = iter(reply.frames if reply.frames is not None else (event.encode() for event in reply.events))
+        await wire.send_events(frames, _UntilStopping(wire.stopping))
+        if wire.stopping.stopping and next(frames, None) is not None:
             # the server is stopping and the stream is long: it finished what it could in the grace, and is cut
             # (a shutdown never waits for a long stream, nor does one end as if it were complete)
             await wire.cut()
         if not shaping.drop_terminal:
-            await wire.send_events(event.encode() for event in reply.terminal)
+            await wire.send_events([event.encode() for event in reply.terminal])
         await wire.send({"type": "http.response.body", "body": b"", "more_body": False})
         return
     # events are made as they are taken: whether they are named (the Responses API) is known from the first

@@ -37,15 +37,13 @@ from ..wire.errors import APIErrorResponse, error_body
 from ..wire.json_codec import JSONDecodeError, loads
 from ..wire.replies import BytesReply, JSONReply, LiveStreamReply, Reply, StreamReply
 from .bookkeeping import Tally
-from .delivery import Shaping, Wire, deliver
+from .delivery import AT_ONCE, Shaping, Wire, deliver
 from .fault_actions import answer_early, is_connection_fault, perform_connection_fault, reshape, shaping_for
 
 __all__ = ["Call", "Endpoint", "Handler"]
 
 _logger = logging.getLogger("mockserver")
 
-#: delivery as it is, at once
-_AS_IS = Shaping()
 #: the journal's ``rule_id`` for a 429 from the configured rate limits
 RATE_LIMITS_RULE_ID = "rate_limits"
 
@@ -91,11 +89,21 @@ class Endpoint:
         self.real_answers = real_answers
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.serve(scope, receive, send, send)
+
+    async def serve(self, scope: Scope, receive: Receive, send: Send, events_send: Send) -> None:
+        """Answer the request; ``events_send`` takes a stream's events once ``send`` has started the response (the
+        same ``send``, or the one under a wrapper that only adds to the response's start)."""
         state: ServerState = scope["app"].state.mock
         request_id = scope.get("state", {}).get("request_id") or state.ids.request_id()
         tally = Tally(scope, request_id, state.journal, state.stats)
         wire = Wire(
-            scope, tally.recording(send), tally.record, state.journal, state.stopping, tally.recording_events(send)
+            scope,
+            tally.recording(send),
+            tally.record,
+            state.journal,
+            state.stopping,
+            tally.recording_events(events_send),
         )
         try:
             await self._exchange(wire, receive, state, tally)
@@ -148,7 +156,7 @@ class Endpoint:
         if azure is not None:
             reply = azure_reply(azure, record.path, reply, content_filters=not self.real_answers)
         if action is None and state.config.latency is None:
-            shaping = _AS_IS  # what shaping_for gives then, without making it (nor drawing from the RNG)
+            shaping = AT_ONCE  # what shaping_for gives then, without making it (nor drawing from the RNG)
         else:
             shaping = shaping_for(action, state.config.latency, state.latency_rng)
             if _status(reply) >= 400:  # stream faults shape successful replies only; delays apply to all

@@ -53,12 +53,20 @@ def edge_limits(config: ServerConfig) -> EdgeLimits:
 
 
 class _HeadGuard:
-    """The edge rules for one connection; the protocol tells it what happens."""
+    """The edge rules for one connection; the protocol tells it what happens.
+
+    The header-read clock is one timer per connection, armed lazily: a request head that is due notes when its
+    clock started, one that arrives clears that, and the timer, when it fires, closes the connection if a head
+    has been due for the whole timeout, waits on for one due more recently, and lets itself lapse when none is due
+    (the next head due arms it again). So a request on a busy keep-alive connection costs a clock reading, not a
+    timer made and cancelled."""
 
     def __init__(self, protocol: Any, limits: EdgeLimits) -> None:
         self._protocol = protocol
         self._limits = limits
         self._timer: asyncio.TimerHandle | None = None
+        #: the loop time the due head's clock started, or ``None`` when no head is due
+        self._head_due_since: float | None = None
         #: bytes received while the head was incomplete, and bytes of the header lines parsed
         self._head_bytes = 0
         self._header_bytes = 0
@@ -73,25 +81,32 @@ class _HeadGuard:
 
     def await_head(self) -> None:
         """A request head is due: start its clock."""
-        self.head_arrived()
+        loop = self._protocol.loop
+        self._head_due_since = loop.time()
         self._head_bytes = self._header_bytes = 0
-        self._timer = self._protocol.loop.call_later(self._limits.header_read_timeout, self._too_slow)
+        if self._timer is None:
+            self._timer = loop.call_later(self._limits.header_read_timeout, self._check_head)
 
     def bytes_arrived(self) -> None:
         """Bytes came in: when no request is open, they start the next request's head (and its clock)."""
-        if self._timer is None:
+        if self._head_due_since is None:
             cycle = self._protocol.cycle
             if cycle is None or cycle.response_complete:
                 self.await_head()
 
     def head_arrived(self) -> None:
+        self._head_due_since = None
+
+    def closed(self) -> None:
+        """The connection is gone: no clock runs for it any more."""
+        self._head_due_since = None
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
 
     @property
     def awaiting_head(self) -> bool:
-        return self._timer is not None
+        return self._head_due_since is not None
 
     def received(self, size: int) -> bool:
         """``size`` more bytes before the head was complete; False (answered 431 and closed) past the limit."""
@@ -122,11 +137,20 @@ class _HeadGuard:
         )
         transport.close()
 
-    def _too_slow(self) -> None:
+    def _check_head(self) -> None:
         self._timer = None
+        since = self._head_due_since
+        if since is None:
+            return  # no head is due: the next one due arms the timer again
+        loop = self._protocol.loop
+        left = since + self._limits.header_read_timeout - loop.time()
+        if left > 0:  # the head due now started its clock after this timer was armed
+            self._timer = loop.call_later(left, self._check_head)
+            return
         cycle = self._protocol.cycle
         if cycle is not None and not cycle.response_complete:
-            return  # a request is being answered: its head came in time
+            self._head_due_since = None  # a request is being answered: its head came in time
+            return
         transport = self._protocol.transport
         if not transport.is_closing():
             transport.close()
@@ -147,7 +171,7 @@ class _EdgeConnection:
         self._guard.connected(cast(asyncio.Transport, transport))  # a stream server's connection
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self._guard.head_arrived()
+        self._guard.closed()
         super().connection_lost(exc)  # type: ignore[misc]
 
 

@@ -224,7 +224,7 @@ class Journal:
         with self._lock:
             self._seq += 1
             record = JournalRecord(self._seq, request_id, self._clock(), method, path, query, kept_headers)
-            record.cost += sum(len(name) + len(value) for name, value in kept_headers.items())
+            record.cost += sum(map(len, kept_headers)) + sum(map(len, kept_headers.values()))
             if self._size != 0:
                 self._records.append(record)
                 record.held = True
@@ -247,13 +247,16 @@ class Journal:
                 self._evict_locked()
 
     def _kept_headers(self, headers: Mapping[str, str]) -> dict[str, str]:
-        kept = {}
-        for name, value in headers.items():
-            if name in self._secrets:
-                value = redact_secret(value)
-            elif len(value) > self._longest_kept:
-                value = _truncated_text(value, self._longest_kept)
-            kept[name] = value
+        """``headers`` with secrets redacted and values longer than the journal keeps truncated (most requests
+        have neither: one copy, then only the few values that change are looked at)."""
+        kept = dict(headers)
+        for name in self._secrets.intersection(kept):
+            kept[name] = redact_secret(kept[name])
+        longest = self._longest_kept
+        if max(map(len, kept.values()), default=0) > longest:
+            for name, value in kept.items():
+                if len(value) > longest and name not in self._secrets:
+                    kept[name] = _truncated_text(value, longest)
         return kept
 
     def _evict_locked(self) -> None:

@@ -40,6 +40,9 @@ class StreamReply:
     terminal: tuple[SSEEvent, ...] = ()
     headers: dict[str, str] = field(default_factory=dict)
     tokens: int = 0
+    #: ``events`` already encoded (the same bytes, made as they are taken), for a stream sent as it is; ``None``:
+    #: encode ``events``. Delivery takes one or the other, never both
+    frames: Iterable[bytes] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,6 +5,7 @@ timeout while complete requests are answered, and connections past the cap are c
 from __future__ import annotations
 
 import socket
+import time
 
 import httpx
 import pytest
@@ -49,3 +50,32 @@ def test_connections_past_the_cap_are_closed_at_once(protocol: type) -> None:
         finally:
             for sock in held:
                 sock.close()
+
+
+def _health_over(sock: socket.socket) -> None:
+    """One ``GET /health`` on ``sock``, its head sent in two parts a moment apart (a head is due most of the
+    time), and its whole response read."""
+    sock.sendall(b"GET /health HTTP/1.1\r\n")
+    time.sleep(0.02)  # the head stays due for a moment: a clock that ignored its start would close here
+    sock.sendall(b"Host: 127.0.0.1\r\n\r\n")
+    received = b""
+    while not received.endswith(b'{"status":"ok"}'):
+        chunk = sock.recv(4096)
+        assert chunk, "the server closed a keep-alive connection whose heads each came in time"
+        received += chunk
+
+
+def test_a_busy_keep_alive_connection_outlives_the_timeout_and_a_late_head_is_still_closed(protocol: type) -> None:
+    timeout = 0.3
+    with (
+        MockServer(ServerConfig(header_read_timeout=timeout)) as server,
+        socket.create_connection(_address(server), timeout=10) as busy,
+    ):
+        busy.settimeout(10)  # the bound of every read below
+        started = time.monotonic()
+        while time.monotonic() - started < 3 * timeout:  # each head in time, the connection open for longer
+            _health_over(busy)
+        busy.sendall(b"GET /health HTTP/1.1\r\n")  # the next head never finishes
+        half_sent = time.monotonic()
+        assert busy.recv(1024) == b""
+        assert time.monotonic() - half_sent >= timeout * 0.9

@@ -4,6 +4,7 @@ import json
 from typing import Any
 
 import openai
+import pytest
 from _helpers import post, stream_chunks
 from openai.types.chat import ChatCompletion, ChatCompletionChunk
 from starlette.requests import Request
@@ -175,3 +176,33 @@ async def test_the_stream_reply_ends_with_done_as_its_terminal(server: MockServe
     assert DONE not in events
     usage = json.loads(events[-1].data)["usage"]
     assert reply.tokens == usage["total_tokens"] > 0
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {},
+        {"stream_options": {"include_usage": True}},
+        {"n": 3},
+        {"logprobs": True, "top_logprobs": 2},
+        {"max_tokens": 4},
+        {"tools": [TOOL], "tool_choice": "required"},
+        {"messages": [{"role": "user", "content": "Tell me something 'quoted' \"and\" \\ escaped é"}]},
+    ],
+)
+async def test_the_encoded_frames_are_the_events_encoded(server: MockServer, fields: dict[str, Any]) -> None:
+    """A stream sent as it is goes out as ``frames``; shaped by a fault, as ``events``: the same bytes."""
+    request = Request({"type": "http", "method": "POST", "path": "/v1/chat/completions", "headers": []})
+    body = {"model": "gpt-4o", "messages": MESSAGES, "stream": True, **fields}
+    # the same request twice: the same text (a fresh id each, so the ids are made alike below)
+    replies = [await create_chat_completion(Call(request, body, server.state)) for _ in range(2)]
+    framed, evented = replies
+    assert isinstance(framed, StreamReply)
+    assert isinstance(evented, StreamReply)
+    assert framed.frames is not None
+    frames = list(framed.frames)
+    assert len(frames) > 2
+    assert all(frame.startswith(b"data: {") and frame.endswith(b"}\n\n") for frame in frames)
+    encoded = [event.encode() for event in evented.events]
+    framed_id, evented_id = (json.loads(stream[0][len(b"data: ") :])["id"].encode() for stream in (frames, encoded))
+    assert [frame.replace(framed_id, evented_id) for frame in frames] == encoded

@@ -1,0 +1,112 @@
+"""English-like reply text drawn from precomputed sentences of known length in tokens.
+
+A generated reply is whole sentences, each taken from a pool of :data:`PER_LENGTH` sentences of exactly ``k``
+tokens (``k`` from :data:`SHORTEST` to :data:`LONGEST`; a sentence's pieces are the tokenizer's pieces of its
+text, so its length is known without tokenizing). The draws come from one SHAKE-128 digest of the seed material:
+the reply's length, then each sentence's length and which sentence of that length, two bytes per sentence (a
+longer digest starts with the bytes of a shorter one, so a cut reply is the start of the whole one). So a
+reply of ``n`` tokens costs about ``n / 12`` look-ups and a join, not a random draw per word, and the same material
+always gives the same text.
+
+The pool is made once, at import, from a fixed seed (a few milliseconds), and never changes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from dataclasses import dataclass
+
+__all__ = ["LONGEST", "PER_LENGTH", "SHORTEST", "WORDS", "Sentence", "reply_pieces"]
+
+WORDS = (
+    "the", "a", "model", "answer", "data", "simple", "clear", "result", "question", "system", "we", "can",
+    "this", "that", "is", "are", "will", "should", "test", "value", "quick", "small", "light", "stream",
+    "token", "reply", "request", "server", "client", "time", "every", "each", "some", "more", "first",
+    "next", "good", "useful", "future", "world", "idea", "shows", "makes", "gives", "takes", "works",
+    "helps", "brings", "always", "often", "here", "there", "with", "from", "into", "about", "over",
+)  # fmt: skip
+#: the shortest sentence, in tokens: one word and its full stop
+SHORTEST = 2
+#: the longest sentence in the pool, in tokens
+LONGEST = 20
+#: sentences of each length (a power of two at most 256, so one draw byte picks one without bias)
+PER_LENGTH = 128
+#: while more than :data:`LONGEST` tokens remain, a sentence is ``_BODY_SHORTEST + (byte & 15)`` tokens long
+_BODY_SHORTEST = 5
+#: bytes of digest for the reply's length
+_LENGTH_BYTES = 8
+
+
+@dataclass(frozen=True, slots=True)
+class Sentence:
+    """One pooled sentence: its token pieces as the first sentence of a text and as a later one (with the space
+    that separates it from the sentence before), and both texts."""
+
+    pieces: tuple[str, ...]
+    spaced_pieces: tuple[str, ...]
+    text: str
+    spaced_text: str
+
+
+def _make_sentence(rng: random.Random, length: int) -> Sentence:
+    """``length`` pieces: words, a comma now and then (after three words, never before the full stop), then a
+    full stop."""
+    pieces: list[str] = []
+    words = 0
+    while len(pieces) < length - 1:
+        left = length - 1 - len(pieces)
+        if words >= 3 and left >= 2 and pieces[-1][-1].isalpha() and rng.random() < 0.08:
+            pieces.append(",")
+            continue
+        word = rng.choice(WORDS)
+        pieces.append((" " + word) if pieces else word.capitalize())
+        words += 1
+    pieces.append(".")
+    text = "".join(pieces)
+    return Sentence(tuple(pieces), (" " + pieces[0], *pieces[1:]), text, " " + text)
+
+
+def _make_pool() -> tuple[tuple[Sentence, ...], ...]:
+    """``pool[k]``: the sentences of ``k`` tokens (empty below :data:`SHORTEST`)."""
+    rng = random.Random("mockserver sentences")
+    return tuple(
+        tuple(_make_sentence(rng, length) for _ in range(PER_LENGTH)) if length >= SHORTEST else ()
+        for length in range(LONGEST + 1)
+    )
+
+
+_POOL = _make_pool()
+
+
+def reply_pieces(
+    material: bytes, shortest: int, longest: int, *, most: int | None = None, leading_space: bool = False
+) -> list[str]:
+    """The token pieces of a reply of whole sentences, ``shortest..longest`` tokens long (the text is their join),
+    drawn from ``material``; with ``most``, only the first ``most`` of them (the same pieces, made without the
+    rest)."""
+    longest = max(shortest, longest)
+    wanted = longest if most is None else max(0, min(longest, most))
+    # the length's draw and at most one pair of draws per ``_BODY_SHORTEST`` tokens wanted (and one more)
+    draws = hashlib.shake_128(material).digest(_LENGTH_BYTES + 2 * (wanted // _BODY_SHORTEST + 2))
+    length = shortest + int.from_bytes(draws[:_LENGTH_BYTES], "big") % (longest - shortest + 1)
+    wanted = min(length, wanted)
+    if wanted <= 0:
+        return []
+    if length == 1:
+        return ["."]
+    pieces: list[str] = []
+    extend = pieces.extend
+    position = _LENGTH_BYTES
+    remaining = length
+    first = not leading_space
+    while len(pieces) < wanted:
+        # the last sentence takes what remains; one before it leaves at least a shortest sentence
+        size = remaining if remaining <= LONGEST else min(_BODY_SHORTEST + (draws[position] & 15), remaining - 2)
+        sentence = _POOL[size][draws[position + 1] & (PER_LENGTH - 1)]
+        extend(sentence.pieces if first else sentence.spaced_pieces)
+        first = False
+        position += 2
+        remaining -= size
+    del pieces[wanted:]
+    return pieces

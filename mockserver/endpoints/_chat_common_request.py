@@ -1,0 +1,107 @@
+"""The common ``POST /v1/chat/completions`` request checked in one ``msgspec`` conversion, in C.
+
+Most requests are text messages and a few sampling fields. :func:`common_chat_request` converts such a body to
+:class:`_CommonChat` (a ``msgspec`` struct whose types and bounds are the field checks of :mod:`._chat_request`
+for those fields) and builds the same :class:`~._chat_request.ChatRequest` the field-by-field checks would. It
+declines (``None``) any body outside that shape - another field, a tool message, content parts, a value out of
+range, anything the checks would refuse - and the caller then checks it field by field, which gives OpenAI's
+exact error (so errors never come from here, and their text has one source).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
+
+import msgspec
+
+from ..content.tokenizer import count_message_tokens
+from ..state.server_state import ServerState
+from ..wire.errors import APIErrorResponse
+from ._chat_request import ChatRequest, prompt_text
+from ._generation_fields import known_model, reply_key
+from ._request_limits import check_max_tokens
+
+__all__ = ["common_chat_request"]
+
+_Positive = Annotated[int, msgspec.Meta(ge=1)]
+
+
+class _Message(msgspec.Struct, forbid_unknown_fields=True):
+    role: Literal["system", "user", "assistant", "developer"]
+    content: str
+    name: str | None = None
+
+
+class _StreamOptions(msgspec.Struct):
+    include_usage: bool | None = None
+
+
+class _CommonChat(msgspec.Struct, forbid_unknown_fields=True):
+    model: Annotated[str, msgspec.Meta(min_length=1)]
+    messages: Annotated[list[_Message], msgspec.Meta(min_length=1)]
+    n: Annotated[int, msgspec.Meta(ge=1, le=128)] | None = None
+    temperature: Annotated[float, msgspec.Meta(ge=0, le=2)] | None = None
+    top_p: Annotated[float, msgspec.Meta(ge=0, le=1)] | None = None
+    presence_penalty: Annotated[float, msgspec.Meta(ge=-2, le=2)] | None = None
+    frequency_penalty: Annotated[float, msgspec.Meta(ge=-2, le=2)] | None = None
+    seed: int | None = None
+    user: str | None = None
+    logit_bias: dict[str, Any] | None = None
+    parallel_tool_calls: bool | None = None
+    stream: bool | None = None
+    stream_options: _StreamOptions | None = None
+    logprobs: bool | None = None
+    top_logprobs: Annotated[int, msgspec.Meta(ge=0, le=20)] | None = None
+    max_completion_tokens: _Positive | None = None
+    max_tokens: _Positive | None = None
+    stop: str | Annotated[list[str], msgspec.Meta(max_length=4)] | None = None
+    store: bool | None = None
+    service_tier: Literal["auto", "default", "flex", "scale", "priority"] | None = None
+    reasoning_effort: Literal["none", "minimal", "low", "medium", "high", "xhigh", "max"] | None = None
+
+
+def common_chat_request(body: Mapping[str, Any], state: ServerState) -> ChatRequest | None:
+    """The :class:`~._chat_request.ChatRequest` for ``body`` when it has the common shape and passes every check,
+    else ``None`` (then check it field by field: :func:`~._chat_request.parse_chat_request`)."""
+    try:
+        checked = msgspec.convert(body, _CommonChat)
+    except msgspec.ValidationError:
+        return None
+    stream = bool(checked.stream)
+    if checked.stream_options is not None and not stream:
+        return None
+    if checked.top_logprobs is not None and not checked.logprobs:
+        return None
+    limit_param = "max_completion_tokens" if checked.max_completion_tokens is not None else "max_tokens"
+    max_tokens = checked.max_completion_tokens if checked.max_completion_tokens is not None else checked.max_tokens
+    try:
+        model = known_model(body, state)
+        output_limit = check_max_tokens(state, model, max_tokens, limit_param)
+    except APIErrorResponse:
+        return None
+    messages = tuple(body["messages"])
+    stop = checked.stop
+    tier = checked.service_tier
+    return ChatRequest(
+        model=model,
+        messages=messages,
+        prompt=prompt_text(messages),
+        prompt_tokens=count_message_tokens(messages),
+        key=reply_key(body),
+        n=checked.n or 1,
+        stream=stream,
+        include_usage=bool(checked.stream_options is not None and checked.stream_options.include_usage),
+        max_tokens=max_tokens,
+        stop=() if stop is None else (stop,) if isinstance(stop, str) else tuple(stop),
+        logprobs=bool(checked.logprobs),
+        top_logprobs=checked.top_logprobs or 0,
+        tools=(),
+        tool_choice="auto",
+        parallel_tool_calls=True if checked.parallel_tool_calls is None else checked.parallel_tool_calls,
+        json_schema=None,
+        store=bool(checked.store),
+        metadata={},
+        service_tier="default" if tier in (None, "auto") else tier,
+        output_limit=output_limit,
+    )
