@@ -11,12 +11,19 @@ setting for is added by thin subclasses of its protocols (h11 and httptools alik
   ``431`` and the connection closed;
 - a **connection cap**: past ``max_connections`` open connections (never more than the process's file-descriptor
   limit allows, less a reserve), a new connection is closed at once, so ``/health`` still finds a descriptor.
+
+And one thing for speed: uvicorn writes a response's head and its body with two ``write`` calls, each a system call
+and a packet of its own. :class:`CoalescingTransport` joins what a connection writes in one turn of the event loop
+and sends it at the end of that turn, so a reply sent at once leaves in one ``send`` (a quarter of the server's CPU
+per non-stream reply), and so do stream events written back to back. Nothing waits longer than the turn it was
+written in: delays, paced events and hangs are unchanged, and ``close`` sends what is pending first.
 """
 
 from __future__ import annotations
 
 import asyncio
 import resource
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -27,7 +34,7 @@ from ..config.settings import ServerConfig
 from ..wire.errors import error_body
 from ..wire.json_codec import dumps
 
-__all__ = ["EdgeLimits", "edge_limits", "edge_protocol", "uvicorn_config"]
+__all__ = ["CoalescingTransport", "EdgeLimits", "edge_limits", "edge_protocol", "uvicorn_config"]
 
 #: file descriptors kept free for everything that is not a client connection (the listening socket, logs, the
 #: event loop's own, files the API stores)
@@ -156,11 +163,73 @@ class _HeadGuard:
             transport.close()
 
 
+class CoalescingTransport:
+    """A connection's transport whose writes in one turn of the event loop go out as one write at its end.
+
+    ``close`` sends what is pending, then closes (a FIN after the bytes, as the transport's own ``close``);
+    ``abort`` drops it with the connection (a reset loses unsent bytes, as the transport's own ``abort``)."""
+
+    __slots__ = ("_loop", "_pending", "_scheduled", "transport")
+
+    def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop) -> None:
+        self.transport = transport
+        self._loop = loop
+        self._pending: list[bytes] = []
+        self._scheduled = False
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        self._pending.append(bytes(data) if not isinstance(data, bytes) else data)
+        if not self._scheduled:
+            self._scheduled = True
+            self._loop.call_soon(self.flush)
+
+    def writelines(self, lines: Iterable[bytes | bytearray | memoryview]) -> None:
+        for data in lines:
+            self.write(data)
+
+    def flush(self) -> None:
+        """Send what is pending now."""
+        self._scheduled = False
+        pending, self._pending = self._pending, []
+        if pending and not self.transport.is_closing():
+            self.transport.write(pending[0] if len(pending) == 1 else b"".join(pending))
+
+    def close(self) -> None:
+        self.flush()
+        self.transport.close()
+
+    def abort(self) -> None:
+        self._pending.clear()
+        self.transport.abort()
+
+    def is_closing(self) -> bool:
+        return self.transport.is_closing()
+
+    def get_write_buffer_size(self) -> int:
+        return self.transport.get_write_buffer_size() + sum(len(data) for data in self._pending)
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        return self.transport.get_extra_info(name, default)
+
+    def pause_reading(self) -> None:
+        self.transport.pause_reading()
+
+    def resume_reading(self) -> None:
+        self.transport.resume_reading()
+
+    def is_reading(self) -> bool:
+        return self.transport.is_reading()
+
+    def __getattr__(self, name: str) -> Any:  # the rest of the transport's API, as it is
+        return getattr(self.transport, name)
+
+
 class _EdgeConnection:
     """What both edge protocols do with a connection: the guard made with it, told when it starts and ends (put
     before uvicorn's protocol class in the bases)."""
 
     _guard: _HeadGuard
+    transport: asyncio.Transport
 
     def __init__(self, config: uvicorn.Config, *args: Any, **kwargs: Any) -> None:
         super().__init__(config, *args, **kwargs)  # type: ignore[call-arg]  # uvicorn's protocol, next in the MRO
@@ -168,7 +237,10 @@ class _EdgeConnection:
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         super().connection_made(transport)  # type: ignore[misc]
-        self._guard.connected(cast(asyncio.Transport, transport))  # a stream server's connection
+        # uvicorn's flow control keeps the transport itself; its request cycles write through the coalescer
+        coalescing = CoalescingTransport(cast(asyncio.Transport, transport), asyncio.get_running_loop())
+        self.transport = cast(asyncio.Transport, coalescing)  # it has every method a request cycle calls
+        self._guard.connected(self.transport)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._guard.closed()
