@@ -28,7 +28,7 @@ from ..azure.routing import azure_target
 from ..faults.answers import SERVER_ERROR_MESSAGE
 from ..faults.engine import RequestFacts, Selection
 from ..faults.header import FAULT_HEADER, parse_fault_header
-from ..faults.rate_limits import RateLimiter
+from ..faults.rate_limits import RateDecision, RateLimiter
 from ..faults.request_cost import estimate_tokens
 from ..faults.rules import Action, HangAction, RuleError
 from ..state.journal import Outcome
@@ -211,13 +211,7 @@ class Endpoint:
 
 def _rate_limited(wire: Wire, limiter: RateLimiter, model: str | None, estimate: int) -> Reply | None:
     """A 429 when the request does not fit the configured rate limits (it uses them up otherwise)."""
-    decision = limiter.check(estimate, model=model or "gpt-4o")
-    if decision.allowed:
-        return None
-    with wire.journal.lock:
-        wire.record.rule_id, wire.record.action = RATE_LIMITS_RULE_ID, "rate_limit"
-    error = decision.error()
-    return JSONReply(error.body(), error.status, error.headers)
+    return _refusal(wire, limiter.check(estimate, model=model or "gpt-4o"))
 
 
 async def _rate_limited_shared(wire: Wire, state: ServerState, model: str | None, estimate: int) -> Reply | None:
@@ -228,6 +222,11 @@ async def _rate_limited_shared(wire: Wire, state: ServerState, model: str | None
         decision = await state.shared.rate_limits.check(estimate, model=model or "gpt-4o")
     except APIErrorResponse as exc:
         return JSONReply(exc.body(), exc.status, exc.headers)
+    return _refusal(wire, decision)
+
+
+def _refusal(wire: Wire, decision: RateDecision) -> Reply | None:
+    """The 429 of a decision that refused the request, noted in its journal record; ``None`` when allowed."""
     if decision.allowed:
         return None
     with wire.journal.lock:
