@@ -12,26 +12,24 @@ from typing import Any
 
 import httpx
 
-__all__ = ["add_rule", "remove_rule", "server_url"]
+__all__ = ["add_rule", "remove_rule", "server_url", "spawned_mockserver"]
 
 _SERVING = re.compile(r"serving the fake OpenAI API at (http://\S+)/v1")
 
 
 @contextmanager
-def server_url(url: str | None = None, *, seed: int = 0) -> Iterator[str]:
-    """The root URL (no ``/v1``) of ``url`` if given, else of a server spawned for the duration."""
-    if url is not None:
-        yield url.rstrip("/").removesuffix("/v1")
-        return
-    command = [sys.executable, "-m", "mockserver", "serve", "--port", "0", "--seed", str(seed)]
+def spawned_mockserver(*args: str) -> Iterator[tuple[str, int]]:
+    """``python -m mockserver <args> --port 0`` (``serve``, ``proxy``, ...): its root URL (no ``/v1``) and pid once
+    it says it is serving; stopped on the way out."""
+    command = [sys.executable, "-m", "mockserver", *args, "--port", "0"]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
     try:
         assert process.stdout is not None
         first_line = process.stdout.readline()
         found = _SERVING.search(first_line)
         if found is None:
-            raise RuntimeError(f"the mock server did not start: {first_line.strip() or 'no output'}")
-        yield found.group(1)
+            raise RuntimeError(f"mockserver {args[0]} did not start: {first_line.strip() or 'no output'}")
+        yield found.group(1), process.pid
     finally:
         process.terminate()
         try:
@@ -41,6 +39,16 @@ def server_url(url: str | None = None, *, seed: int = 0) -> Iterator[str]:
             process.wait()
         if process.stdout is not None:
             process.stdout.close()
+
+
+@contextmanager
+def server_url(url: str | None = None, *, seed: int = 0) -> Iterator[str]:
+    """The root URL (no ``/v1``) of ``url`` if given, else of a server spawned for the duration."""
+    if url is not None:
+        yield url.rstrip("/").removesuffix("/v1")
+        return
+    with spawned_mockserver("serve", "--seed", str(seed)) as (root, _):
+        yield root
 
 
 async def add_rule(root: str, rule: dict[str, Any]) -> str:

@@ -29,6 +29,7 @@ from typing import Any
 
 import httpx
 
+from ._arguments import positive_int
 from ._result import BenchResult, Column
 from ._spawn import pin_cores
 from ._target import server_url
@@ -175,22 +176,12 @@ async def _bench_client(factory: Callable[[str], _Client], root: str, args: argp
     }
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {text}")
-    return value
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--concurrency", type=_positive, default=64, help="requests in flight (default: 64)")
-    parser.add_argument("--requests", type=_positive, default=2000, help="requests per round (default: 2000)")
-    parser.add_argument("--max-tokens", type=_positive, default=16, help="tokens per non-streamed reply")
-    parser.add_argument("--stream-tokens", type=_positive, default=5000, help="words (chunks) in the long stream")
-    parser.add_argument("--rounds", type=_positive, default=3, help="rounds per measurement; the best is kept")
+    parser.add_argument("--concurrency", type=positive_int, default=64, help="requests in flight (default: 64)")
+    parser.add_argument("--requests", type=positive_int, default=2000, help="requests per round (default: 2000)")
+    parser.add_argument("--max-tokens", type=positive_int, default=16, help="tokens per non-streamed reply")
+    parser.add_argument("--stream-tokens", type=positive_int, default=5000, help="words (chunks) in the long stream")
+    parser.add_argument("--rounds", type=positive_int, default=3, help="rounds per measurement; the best is kept")
     parser.add_argument("--url", help="bench a running mock server at this URL instead of spawning one")
     parser.add_argument("--only", choices=sorted(CLIENTS), action="append", help="bench only these (repeatable)")
     parser.add_argument(

@@ -32,6 +32,7 @@ import respx
 from mockserver import ServerConfig, create_app
 from mockserver.inprocess import INPROCESS_BASE_URL, inprocess_httpx_client, route_to_app
 
+from ._arguments import positive_int
 from ._result import BenchResult, Column
 from ._target import server_url
 
@@ -74,19 +75,9 @@ _WORKLOADS = (
 _Send = Callable[[_Workload], Awaitable[httpx.Response]]
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {text}")
-    return value
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--requests", type=_positive, default=200, help="requests per round (default: 200)")
-    parser.add_argument("--rounds", type=_positive, default=3, help="rounds per mode; medians reported (default 3)")
+    parser.add_argument("--requests", type=positive_int, default=200, help="requests per round (default: 200)")
+    parser.add_argument("--rounds", type=positive_int, default=3, help="rounds per mode; medians reported (default 3)")
     parser.add_argument("--no-loopback", action="store_true", help="skip the loopback server")
     parser.add_argument("--url", help="use this running server for the loopback mode instead of spawning one")
 

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ._arguments import positive_int
 from ._result import BenchResult, Column
 from ._stats import summarize
 from ._stream_clients import CLIENTS, StreamFailed, StreamOnce, StreamTiming, open_stream_client
@@ -53,19 +54,9 @@ def _seconds(text: str) -> float:
     return value
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {text}")
-    return value
-
-
 def parse_levels(text: str) -> tuple[int, ...]:
     """Concurrency levels from ``"1,100"``."""
-    return tuple(_positive(piece.strip()) for piece in text.split(","))
+    return tuple(positive_int(piece.strip()) for piece in text.split(","))
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -75,9 +66,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--concurrency", type=parse_levels, default=(1, 100), help="comma-separated levels (default: 1,100)"
     )
     parser.add_argument(
-        "--streams", type=_positive, default=20, help="streams measured per level, at least 2x its concurrency"
+        "--streams", type=positive_int, default=20, help="streams measured per level, at least 2x its concurrency"
     )
-    parser.add_argument("--max-tokens", type=_positive, default=20, help="tokens per stream (default: 20)")
+    parser.add_argument("--max-tokens", type=positive_int, default=20, help="tokens per stream (default: 20)")
     parser.add_argument("--model", default="gpt-4o")
     parser.add_argument(
         "--client", choices=CLIENTS, default="aiohttp", help="the streaming client that measures (default: aiohttp)"

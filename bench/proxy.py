@@ -13,27 +13,24 @@ from __future__ import annotations
 import argparse
 import asyncio
 import itertools
-import re
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 
+from ._arguments import positive_int
 from ._result import BenchResult, Column
 from ._spawn import cpu_seconds
+from ._target import spawned_mockserver
 
 __all__ = ["DESCRIPTION", "add_arguments", "run"]
 
 DESCRIPTION = "record/replay proxy overhead: added latency and proxy CPU per request and per streamed event"
 
-_SERVING = re.compile(r"serving the fake OpenAI API at (http://\S+)/v1")
 _BODY: dict[str, Any] = {"model": "gpt-4o", "messages": [{"role": "user", "content": "Hello!"}], "max_tokens": 32}
 
 COLUMNS = (
@@ -49,43 +46,10 @@ COLUMNS = (
 )
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {text}")
-    return value
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--requests", type=_positive, default=200, help="non-stream requests each way (default 200)")
-    parser.add_argument("--streams", type=_positive, default=50, help="streams each way (default 50)")
+    parser.add_argument("--requests", type=positive_int, default=200, help="non-stream requests each way (default 200)")
+    parser.add_argument("--streams", type=positive_int, default=50, help="streams each way (default 50)")
     parser.add_argument("--record", action="store_true", help="the proxy also records every exchange")
-
-
-@contextmanager
-def _spawned(*args: str) -> Iterator[tuple[str, int]]:
-    """``python -m mockserver <args> --port 0``: (root URL, pid) once it is serving; stopped on the way out."""
-    command = [sys.executable, "-m", "mockserver", *args, "--port", "0"]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
-    try:
-        assert process.stdout is not None
-        first_line = process.stdout.readline()
-        found = _SERVING.search(first_line)
-        if found is None:
-            raise RuntimeError(f"mockserver {args[0]} did not start: {first_line.strip() or 'no output'}")
-        yield found.group(1), process.pid
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        if process.stdout is not None:
-            process.stdout.close()
 
 
 async def _ready(session: aiohttp.ClientSession, root: str) -> None:
@@ -169,8 +133,8 @@ def run(args: argparse.Namespace) -> BenchResult:
     with tempfile.TemporaryDirectory(prefix="bench-proxy-") as directory:
         record = ["--record", str(Path(directory))] if args.record else []
         with (
-            _spawned("serve") as (upstream, _),
-            _spawned("proxy", "--upstream", f"{upstream}/v1", *record) as (
+            spawned_mockserver("serve") as (upstream, _),
+            spawned_mockserver("proxy", "--upstream", f"{upstream}/v1", *record) as (
                 proxied,
                 proxy_pid,
             ),
