@@ -11,6 +11,7 @@ worker's own seeded generator (they are not shared).
 
 from __future__ import annotations
 
+import random
 from collections.abc import Iterable
 from typing import Any
 
@@ -42,8 +43,10 @@ class SharedRuleEngine(RuleEngine):
         super().__init__(seed, max_rules=max_rules)
         self._salt = salt
         self._reseed(seed)
-        rules = ("order", "spec", "remaining", "hits", "version", "counter")
-        self._keys = [location.key("rules", name) for name in rules]
+        names = ("order", "spec", "remaining", "hits", "version", "counter")
+        #: the rules' keys, in the order the scripts take them
+        self._keys = [location.key("rules", name) for name in names]
+        self._order_key, self._spec_key, self._remaining_key, self._hits_key, self._version_key, _ = self._keys
         self._replies_key = location.key("replies")
         self._sync = sync
         self._add = sync.register_script(scripts.ADD_RULES)
@@ -59,8 +62,6 @@ class SharedRuleEngine(RuleEngine):
 
     def _reseed(self, seed: int) -> None:
         # each worker draws its own sequence (a shared one would need a round trip per draw)
-        import random
-
         self._rng = random.Random(f"rules:{seed}:{self._salt}")
 
     # -- the control side (blocking) ----------------------------------------------------------------------------
@@ -103,9 +104,9 @@ class SharedRuleEngine(RuleEngine):
     def clear(self) -> int:
         try:
             with self._sync.pipeline() as pipe:
-                pipe.llen(self._keys[0])
-                pipe.delete(*self._keys[:4])
-                pipe.incr(self._keys[4])
+                pipe.llen(self._order_key)
+                pipe.delete(self._order_key, self._spec_key, self._remaining_key, self._hits_key)
+                pipe.incr(self._version_key)
                 count, _, _ = pipe.execute()
         except StateUnavailable:
             raise unavailable() from None
@@ -113,7 +114,7 @@ class SharedRuleEngine(RuleEngine):
 
     def update(self, rule_id: str, *, times: int | None = None, probability: float | None = None) -> None:
         try:
-            spec = self._sync.hget(self._keys[1], rule_id)
+            spec = self._sync.hget(self._spec_key, rule_id)
             if spec is None:
                 raise KeyError(rule_id)
             changes: dict[str, Any] = {}
@@ -123,7 +124,7 @@ class SharedRuleEngine(RuleEngine):
                 changes["probability"] = probability
             rule = Rule.model_validate({**Rule.model_validate_json(spec).model_dump(), **changes})
             args = [rule_id, rule.model_dump_json(), times if times is not None else ""]
-            if not self._update(keys=[self._keys[1], self._keys[2], self._keys[4]], args=args):
+            if not self._update(keys=[self._spec_key, self._remaining_key, self._version_key], args=args):
                 raise KeyError(rule_id)
         except StateUnavailable:
             raise unavailable() from None
@@ -154,7 +155,7 @@ class SharedRuleEngine(RuleEngine):
                     for ident, rule in self._copy
                     if matches(rule.match, facts) and (rule.probability >= 1.0 or self._rng.random() < rule.probability)
                 ]
-                keys = [self._keys[2], self._keys[3], self._keys[4], self._replies_key]
+                keys = [self._remaining_key, self._hits_key, self._version_key, self._replies_key]
                 args = [self._version, *(ident for ident, _ in candidates)]
                 reply = await self._select(keys=keys, args=args, client=client)
                 if _text(reply[0]) != "stale":
