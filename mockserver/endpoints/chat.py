@@ -24,15 +24,31 @@ from ._chat_store import store_reply, stored_routes
 from ._generation_fields import system_fingerprint
 from ._offload import HEAVY_TOKENS, off_the_loop
 
-__all__ = ["create_chat_completion", "routes"]
+__all__ = ["create_chat_completion", "create_chat_completion_at_once", "routes"]
 
 
 async def create_chat_completion(call: Call) -> Reply:
     """``POST /v1/chat/completions``."""
+    request = _checked_request(call)
+    return _answer(call.state, request, await _generate(call.state, request))
+
+
+def create_chat_completion_at_once(call: Call) -> Reply | None:
+    """:func:`create_chat_completion` when its reply is one body made on the event loop; ``None`` (having done
+    nothing) for a stream or a generation heavy enough to go off the loop."""
     state = call.state
+    request = _checked_request(call)
+    if request.stream or expected_tokens(state, request) > HEAVY_TOKENS:
+        return None
+    return _answer(state, request, generate_choices(state, request))
+
+
+def _checked_request(call: Call) -> ChatRequest:
     body = call.json_object()
-    request = common_chat_request(body, state) or parse_chat_request(body, state)
-    generations = await _generate(state, request)
+    return common_chat_request(body, call.state) or parse_chat_request(body, call.state)
+
+
+def _answer(state: ServerState, request: ChatRequest, generations: tuple[Generation, ...]) -> Reply:
     reply = plan_reply(state, request, generations, system_fingerprint(state, request.model))
     if request.store:
         store_reply(state, reply)
@@ -42,10 +58,8 @@ async def create_chat_completion(call: Call) -> Reply:
 
 
 def routes() -> list[BaseRoute]:
-    return [
-        Route("/v1/chat/completions", Endpoint(create_chat_completion), methods=["POST"]),
-        *stored_routes(),
-    ]
+    endpoint = Endpoint(create_chat_completion, at_once=create_chat_completion_at_once)
+    return [Route("/v1/chat/completions", endpoint, methods=["POST"]), *stored_routes()]
 
 
 def expected_tokens(state: ServerState, request: ChatRequest) -> int:

@@ -182,6 +182,11 @@ class RuleEngine:
                     return
         raise KeyError(rule_id)
 
+    @property
+    def in_force(self) -> bool:
+        """Whether any rule is registered (a look without the lock: a rule added meanwhile may not show)."""
+        return bool(self._slots)
+
     def rules(self) -> list[ActiveRule]:
         with self._lock:
             return [ActiveRule(slot.id, slot.rule, slot.remaining, slot.hits) for slot in self._slots]

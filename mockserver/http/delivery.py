@@ -15,18 +15,27 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import anyio
-from starlette.types import Scope, Send
+from starlette.types import Message, Scope, Send
 
 from ..state.journal import Journal, JournalRecord, Outcome
 from ..state.stopping import StopSignal
 from ..wire.errors import error_body
 from ..wire.json_codec import dumps
-from ..wire.replies import JSONReply, LiveStreamReply, Reply, StreamReply, StreamSourceError
+from ..wire.replies import BytesReply, JSONReply, LiveStreamReply, Reply, StreamReply, StreamSourceError
 from ..wire.sse import SSEEvent, json_event
 from .bookkeeping import SendEvents
 from .connection import close_connection
 
-__all__ = ["AT_ONCE", "SSE_MEDIA_TYPE", "Shaping", "StreamError", "Wire", "deliver", "stream_headers"]
+__all__ = [
+    "AT_ONCE",
+    "SSE_MEDIA_TYPE",
+    "Shaping",
+    "StreamError",
+    "Wire",
+    "at_once_messages",
+    "deliver",
+    "stream_headers",
+]
 
 SSE_MEDIA_TYPE = "text/event-stream; charset=utf-8"
 
@@ -114,28 +123,47 @@ async def deliver(reply: Reply, wire: Wire, shaping: Shaping = AT_ONCE) -> None:
         await wire.pause(shaping.ttft)
     if isinstance(reply, StreamReply):
         await _deliver_stream(reply, wire, shaping)
+    elif shaping is AT_ONCE:
+        start, body = at_once_messages(reply)
+        await wire.send(start)
+        await wire.send(body)
     elif isinstance(reply, JSONReply):
         await _deliver_body(dumps(reply.body), reply.status, reply.headers, "application/json", wire, shaping)
     else:
         await _deliver_body(reply.content, reply.status, reply.headers, reply.media_type, wire, shaping)
 
 
+def at_once_messages(reply: JSONReply | BytesReply) -> tuple[Message, Message]:
+    """The response's start and its whole body, for a reply delivered as it is, at once."""
+    if isinstance(reply, JSONReply):
+        content, media_type = dumps(reply.body), "application/json"
+    else:
+        content, media_type = reply.content, reply.media_type
+    if reply.headers:
+        headers = _body_headers(reply.headers, media_type, len(content))
+    else:  # the common case: no headers of the reply's own
+        headers = [(b"content-type", media_type.encode("latin-1")), (b"content-length", b"%d" % len(content))]
+    start: Message = {"type": "http.response.start", "status": reply.status, "headers": headers}
+    return start, {"type": "http.response.body", "body": content, "more_body": False}
+
+
+def _body_headers(headers: dict[str, str], media_type: str, length: int) -> list[tuple[bytes, bytes]]:
+    # a handler's own content-type wins, as with Starlette's responses
+    all_headers = {"content-type": media_type, **{name.lower(): value for name, value in headers.items()}}
+    all_headers["content-length"] = str(length)
+    return _encode_headers(all_headers)
+
+
 async def _deliver_body(
     content: bytes, status: int, headers: dict[str, str], media_type: str, wire: Wire, shaping: Shaping
 ) -> None:
-    if shaping is AT_ONCE and not headers:  # the common case: the whole body, at once, with no headers of its own
-        start = [(b"content-type", media_type.encode("latin-1")), (b"content-length", b"%d" % len(content))]
-        await wire.send({"type": "http.response.start", "status": status, "headers": start})
-        await wire.send({"type": "http.response.body", "body": content, "more_body": False})
-        return
     half = content[: len(content) // 2]
     faulty = shaping.drop_terminal or shaping.malformed_after is not None
     sent = half if faulty else content
     length = len(content) if shaping.cut_after is not None else len(sent)
-    # a handler's own content-type wins, as with Starlette's responses
-    all_headers = {"content-type": media_type, **{name.lower(): value for name, value in headers.items()}}
-    all_headers["content-length"] = str(length)
-    await wire.send({"type": "http.response.start", "status": status, "headers": _encode_headers(all_headers)})
+    await wire.send(
+        {"type": "http.response.start", "status": status, "headers": _body_headers(headers, media_type, length)}
+    )
     if shaping.cut_after is not None:
         await wire.send({"type": "http.response.body", "body": half, "more_body": True})
         await wire.cut()

@@ -40,7 +40,7 @@ from .bookkeeping import Tally
 from .delivery import AT_ONCE, Shaping, Wire, deliver
 from .fault_actions import answer_early, is_connection_fault, perform_connection_fault, reshape, shaping_for
 
-__all__ = ["Call", "Endpoint", "Handler"]
+__all__ = ["AtOnceHandler", "Call", "Endpoint", "Handler"]
 
 _logger = logging.getLogger("mockserver")
 
@@ -77,16 +77,44 @@ class Call:
 
 
 Handler = Callable[[Call], Awaitable[Reply]]
+#: the handler's reply when it can be made at once, on the event loop, and is not a stream; ``None`` (having done
+#: nothing) otherwise
+AtOnceHandler = Callable[[Call], Reply | None]
 
 
 class Endpoint:
     """An ASGI app around one handler."""
 
-    def __init__(self, handler: Handler, *, json_body: bool = True, real_answers: bool = False) -> None:
+    def __init__(
+        self,
+        handler: Handler,
+        *,
+        json_body: bool = True,
+        real_answers: bool = False,
+        at_once: AtOnceHandler | None = None,
+    ) -> None:
         self.handler = handler
         self.json_body = json_body
         #: the handler answers with what a real API said (relayed or replayed): nothing is added to it for Azure
         self.real_answers = real_answers
+        #: the handler's at-once side, for the at-once lane (:mod:`.at_once`)
+        self.at_once = at_once
+
+    def reply_at_once(self, scope: Scope, raw: bytes, state: ServerState) -> Reply | None:
+        """The reply :meth:`serve` would deliver at once for the request in ``scope`` with body ``raw``, when no
+        rule, fault, delay, rate limit or shared state applies (the lane checks that) and the handler answers it
+        at once without a stream; ``None``, with nothing done, when :meth:`serve` must take it."""
+        if self.at_once is None or _containers(raw) > state.config.max_body_containers:
+            return None
+        parsed = _lenient_json(raw)
+        if isinstance(parsed, dict) and parsed.get("stream") is True:
+            return None
+        request = Request(scope)
+        try:
+            call = self._call(request, raw, state, parsed)
+            return self.at_once(call)
+        except Exception as exc:
+            return _failure_reply(exc, request)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await self.serve(scope, receive, send, send)
@@ -123,8 +151,7 @@ class Endpoint:
             await deliver(JSONReply(exc.body(), exc.status, exc.headers), wire)
             return
         journal.keep_body(record, raw)
-        containers = raw.count(b"{") + raw.count(b"[")  # an upper bound (brackets in strings count too), in C
-        if containers > state.config.max_body_containers:
+        if _containers(raw) > state.config.max_body_containers:
             limit = state.config.max_body_containers
             message = f"Request body too large: it holds more than {limit} JSON objects and arrays."
             await deliver(
@@ -200,13 +227,26 @@ class Endpoint:
         ``parsed`` is the body already parsed (``None``: not yet, or not JSON), so a large body is parsed once."""
         request = Request(scope, _replay(raw, receive))
         try:
-            body = (parsed if parsed is not None else _parse_json(raw, request)) if self.json_body else None
-            return await self.handler(Call(request, body, state, raw))
-        except APIErrorResponse as exc:
-            return JSONReply(exc.body(), exc.status, exc.headers)
-        except Exception:
-            _logger.exception("handler failed: %s %s", request.method, request.url.path)
-            return JSONReply(error_body(SERVER_ERROR_MESSAGE, type="server_error"), 500)
+            return await self.handler(self._call(request, raw, state, parsed))
+        except Exception as exc:
+            return _failure_reply(exc, request)
+
+    def _call(self, request: Request, raw: bytes, state: ServerState, parsed: Any) -> Call:
+        body = (parsed if parsed is not None else _parse_json(raw, request)) if self.json_body else None
+        return Call(request, body, state, raw)
+
+
+def _failure_reply(exc: Exception, request: Request) -> Reply:
+    """The reply to a request whose handler failed with ``exc``: its error, or a logged 500."""
+    if isinstance(exc, APIErrorResponse):
+        return JSONReply(exc.body(), exc.status, exc.headers)
+    _logger.error("handler failed: %s %s", request.method, request.url.path, exc_info=exc)
+    return JSONReply(error_body(SERVER_ERROR_MESSAGE, type="server_error"), 500)
+
+
+def _containers(raw: bytes) -> int:
+    """At most how many JSON objects and arrays ``raw`` holds (brackets in strings count too), counted in C."""
+    return raw.count(b"{") + raw.count(b"[")
 
 
 def _rate_limited(wire: Wire, limiter: RateLimiter, model: str | None, estimate: int) -> Reply | None:

@@ -13,7 +13,7 @@ from ..wire.errors import error_body
 from ..wire.json_codec import dumps
 from .bookkeeping import Tally
 
-__all__ = ["AuthMiddleware", "OpenAIHeaders", "OpenAIHeadersMiddleware", "auth_problem"]
+__all__ = ["AuthMiddleware", "OpenAIHeaders", "OpenAIHeadersMiddleware", "auth_problem", "key_problem"]
 
 OPENAI_VERSION = "2020-10-01"
 _VERSION_HEADER = (b"openai-version", OPENAI_VERSION.encode())
@@ -47,8 +47,10 @@ class OpenAIHeaders:
     __slots__ = ("_api", "_request_id_header", "_send", "_started_at", "_state", "started")
 
     def __init__(self, scope: Scope, state: ServerState, send: Send) -> None:
-        request_id = state.ids.request_id()
-        scope.setdefault("state", {})["request_id"] = request_id
+        request_state = scope.setdefault("state", {})
+        # drawn once: a request the at-once lane gave back to the app keeps the id the lane drew
+        request_id = request_state.get("request_id") or state.ids.request_id()
+        request_state["request_id"] = request_id
         self._state = state
         self._send = send
         self._started_at = time.perf_counter()
@@ -59,19 +61,23 @@ class OpenAIHeaders:
 
     async def send(self, message: Message) -> None:
         if message["type"] == "http.response.start":
-            self.started = True
-            elapsed_ms = int((time.perf_counter() - self._started_at) * 1000)
-            headers = [
-                *message.get("headers", ()),
-                self._request_id_header,
-                _VERSION_HEADER,
-                (b"openai-processing-ms", b"%d" % elapsed_ms),
-            ]
-            limiter = self._state.rate_limiter
-            if self._api and limiter is not None:
-                headers.extend(_missing(headers, limiter.headers()))
-            message["headers"] = headers
+            self.start(message)
         await self._send(message)
+
+    def start(self, message: Message) -> None:
+        """Add the headers to the response's start ``message`` (which is about to go out)."""
+        self.started = True
+        elapsed_ms = int((time.perf_counter() - self._started_at) * 1000)
+        headers = [
+            *message.get("headers", ()),
+            self._request_id_header,
+            _VERSION_HEADER,
+            (b"openai-processing-ms", b"%d" % elapsed_ms),
+        ]
+        limiter = self._state.rate_limiter
+        if self._api and limiter is not None:
+            headers.extend(_missing(headers, limiter.headers()))
+        message["headers"] = headers
 
 
 def _missing(headers: list[tuple[bytes, bytes]], extra: dict[str, str]) -> list[tuple[bytes, bytes]]:
@@ -108,19 +114,25 @@ class AuthMiddleware:
             tally.finish()
 
 
-def _authorization(scope: Scope) -> str | None:
+def _authorization(scope: Scope) -> bytes | None:
     """The first ``Authorization`` header, as Starlette's ``Headers.get`` finds it (ASGI names are lowercase),
     without building a ``Headers`` for every request."""
     headers: list[tuple[bytes, bytes]] = scope["headers"]
     for name, value in headers:
         if name == b"authorization":
-            return value.decode("latin-1")
+            return value
     return None
 
 
 def auth_problem(scope: Scope, required_key: str | None) -> tuple[str, str | None] | None:
     """Why the ``/v1`` request in ``scope`` is refused (message, code), or ``None`` when its key is accepted."""
-    scheme, _, key = (_authorization(scope) or "").partition(" ")
+    return key_problem(_authorization(scope), required_key)
+
+
+def key_problem(authorization: bytes | None, required_key: str | None) -> tuple[str, str | None] | None:
+    """Why a ``/v1`` request with this ``Authorization`` header (``None``: without one) is refused (message,
+    code), or ``None`` when its key is accepted."""
+    scheme, _, key = (authorization or b"").decode("latin-1").partition(" ")
     key = key.strip()
     if scheme.lower() != "bearer" or not key:
         return _NO_KEY, None

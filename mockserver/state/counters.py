@@ -25,6 +25,11 @@ class Stats:
         with self._lock:
             self._in_flight -= 1
 
+    def request_served(self) -> None:
+        """A request that started and finished in one step (answered at once)."""
+        with self._lock:
+            self._requests += 1
+
     def stream_opened(self) -> None:
         with self._lock:
             self._open_streams += 1

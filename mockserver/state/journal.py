@@ -218,33 +218,84 @@ class Journal:
         return self._clock()
 
     def begin(
-        self, *, request_id: str, method: str, path: str, query: str, headers: dict[str, str] | None = None
+        self,
+        *,
+        request_id: str,
+        method: str,
+        path: str,
+        query: str,
+        headers: dict[str, str] | None = None,
     ) -> JournalRecord:
+        """A new record for a request that has just arrived, held at the journal's end."""
         kept_headers = self._kept_headers(headers or {})
         with self._lock:
-            self._seq += 1
-            record = JournalRecord(self._seq, request_id, self._clock(), method, path, query, kept_headers)
-            record.cost += sum(map(len, kept_headers)) + sum(map(len, kept_headers.values()))
-            if self._size != 0:
-                self._records.append(record)
-                record.held = True
-                self._bytes += record.cost
-                self._evict_locked()
+            record = self._new_locked(request_id, self._clock(), method, path, query, kept_headers)
+            self._hold_locked(record)
             return record
 
     def keep_body(self, record: JournalRecord, raw: bytes) -> None:
         """Note ``record``'s body as received: whole, or its head with its length and digest when it is longer
         than the journal keeps."""
-        kept = raw
-        digest = None
-        if len(raw) > self._longest_kept:
-            kept, digest = raw[: self._longest_kept], hashlib.sha256(raw).hexdigest()
+        kept, digest = self._kept_body(raw)
         with self._lock:
             record.body_bytes, record.body_length, record.body_sha256 = kept, len(raw), digest
             record.cost += len(kept)
             if record.held:
                 self._bytes += len(kept)
                 self._evict_locked()
+
+    def answered(
+        self,
+        *,
+        request_id: str,
+        method: str,
+        path: str,
+        query: str,
+        headers: dict[str, str],
+        body: bytes,
+        status: int | None,
+        bytes_sent: int,
+        received_at: float,
+        outcome: Outcome = Outcome.COMPLETED,
+    ) -> None:
+        """Note, in one step, a request answered at once: what :meth:`begin`, :meth:`keep_body`, the status and
+        bytes sent, :meth:`decide` and :meth:`end` note one by one for a request in flight."""
+        kept_headers = self._kept_headers(headers)
+        kept, digest = self._kept_body(body)
+        with self._lock:
+            record = self._new_locked(request_id, received_at, method, path, query, kept_headers)
+            record.body_bytes, record.body_length, record.body_sha256 = kept, len(body), digest
+            record.cost += len(kept)
+            record.status, record.bytes_sent = status, bytes_sent
+            record.outcome = record.decided = outcome
+            record.ended_at = self._clock()
+            self._hold_locked(record)
+            if self.shared is None:
+                return
+            entry = record.snapshot()
+        self.shared.submit(record, entry)
+
+    def _new_locked(
+        self, request_id: str, received_at: float, method: str, path: str, query: str, headers: dict[str, str]
+    ) -> JournalRecord:
+        self._seq += 1
+        record = JournalRecord(self._seq, request_id, received_at, method, path, query, headers)
+        record.cost += sum(map(len, headers)) + sum(map(len, headers.values()))
+        return record
+
+    def _hold_locked(self, record: JournalRecord) -> None:
+        """Keep ``record`` at the journal's end (unless the journal keeps none)."""
+        if self._size != 0:
+            self._records.append(record)
+            record.held = True
+            self._bytes += record.cost
+            self._evict_locked()
+
+    def _kept_body(self, raw: bytes) -> tuple[bytes, str | None]:
+        """What is kept of a body: all of it, or its head and the whole one's digest."""
+        if len(raw) > self._longest_kept:
+            return raw[: self._longest_kept], hashlib.sha256(raw).hexdigest()
+        return raw, None
 
     def _kept_headers(self, headers: Mapping[str, str]) -> dict[str, str]:
         """``headers`` with secrets redacted and values longer than the journal keeps truncated (most requests
