@@ -13,6 +13,7 @@ from starlette.types import Receive, Scope, Send
 from .config.settings import ServerConfig, default_config
 from .endpoints import api_routes
 from .endpoints.prepopulate import prepopulate
+from .http.at_once import AtOnceLane
 from .http.bookkeeping import Tally
 from .http.connection import TRANSPORT_KEY, find_transport
 from .http.control import control_routes
@@ -33,6 +34,8 @@ class MockApp(Starlette):
     (its id and OpenAI headers, the key check, a 500 for a failure) is done here, in one step."""
 
     hot_routes: HotRoutes = HotRoutes(())
+    #: answers at-once requests inside the connection's callback, for the edge protocol (``None``: not served so)
+    at_once_lane: AtOnceLane | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
@@ -120,4 +123,5 @@ def create_app(config: ServerConfig | None = None) -> MockApp:
     )
     app.state.mock = ServerState(config, prepopulate=prepopulate)
     app.hot_routes = HotRoutes(api)  # the recording route before them is asked for at each request
+    app.at_once_lane = AtOnceLane(app, app.hot_routes, app.state.mock)
     return app

@@ -22,6 +22,9 @@ written in: delays, paced events and hangs are unchanged, and ``close`` sends wh
 from __future__ import annotations
 
 import asyncio
+import functools
+import http
+import logging
 import resource
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -33,6 +36,7 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 from ..config.settings import ServerConfig
 from ..wire.errors import error_body
 from ..wire.json_codec import dumps
+from .at_once import AtOnceLane, AtOnceResponse
 
 __all__ = ["CoalescingTransport", "EdgeLimits", "edge_limits", "edge_protocol", "uvicorn_config"]
 
@@ -183,6 +187,14 @@ class CoalescingTransport:
             self._scheduled = True
             self._loop.call_soon(self.flush)
 
+    def write_whole(self, data: bytes) -> None:
+        """Write ``data``, a whole response, at once when nothing is pending (there is nothing to join it with);
+        else after what is."""
+        if self._pending:
+            self.write(data)
+        elif not self.transport.is_closing():
+            self.transport.write(data)
+
     def writelines(self, lines: Iterable[bytes | bytearray | memoryview]) -> None:
         for data in lines:
             self.write(data)
@@ -272,7 +284,19 @@ def _httptools_protocol() -> type[asyncio.Protocol] | None:
         return None
 
     class EdgeHttpToolsProtocol(_EdgeConnection, HttpToolsProtocol):
-        """uvicorn's httptools protocol with the edge rules, the head's size limit included."""
+        """uvicorn's httptools protocol with the edge rules, the head's size limit included, and the at-once
+        lane (:mod:`.at_once`): a request the lane takes at its head has its cycle held back (no task is started)
+        until its body is in, then is answered by the lane, or (declined) started as uvicorn would have."""
+
+        def __init__(self, config: uvicorn.Config, *args: Any, **kwargs: Any) -> None:
+            super().__init__(config, *args, **kwargs)
+            # not when an access line is logged for each request: uvicorn's cycle writes those
+            logged = self.access_log and self.access_logger.isEnabledFor(logging.INFO)
+            self._lane: AtOnceLane | None = None if logged else _at_once_lane(config)
+            #: inside ``on_headers_complete``: a cycle started now is a new request's, its body still to come
+            self._heading = False
+            #: the cycle held for the lane, waiting for its body
+            self._held: Any = None
 
         def data_received(self, data: bytes) -> None:
             self._guard.bytes_arrived()
@@ -281,6 +305,10 @@ def _httptools_protocol() -> type[asyncio.Protocol] | None:
             # counted after parsing: a chunk that completes the head (and carries body bytes) is never refused
             if awaiting and self._guard.awaiting_head and not self._guard.received(len(data)):
                 return
+            if self._held is not None and self._held.body:
+                # part of the body came and the rest did not: the app reads it as it comes (as it would have),
+                # so a client that leaves now has the app see what it sent
+                self._release()
 
         def on_header(self, name: bytes, value: bytes) -> None:
             if not self._guard.header(len(name) + len(value) + 4):
@@ -295,7 +323,60 @@ def _httptools_protocol() -> type[asyncio.Protocol] | None:
 
         def on_headers_complete(self) -> None:
             self._guard.head_arrived()
-            super().on_headers_complete()
+            self._heading = True
+            try:
+                super().on_headers_complete()
+            finally:
+                self._heading = False
+
+        def _start_asgi_task(self, cycle: Any, app: Any) -> None:
+            lane = self._lane
+            fresh = self._heading and app is self.app and not self.expect_100_continue  # not one queued, nor a 503
+            if fresh and lane is not None and lane.takes(cycle.scope):
+                self._held = cycle
+                return
+            super()._start_asgi_task(cycle, app)
+
+        def on_message_complete(self) -> None:
+            super().on_message_complete()
+            cycle, self._held = self._held, None
+            if cycle is None:
+                return
+            # uvicorn's send would wait while the client does not read (and the protocol is to be done with it)
+            if cycle is self.cycle and not cycle.response_complete and not cycle.flow.write_paused:
+                assert self._lane is not None
+                response = self._lane.answer(cast(dict[str, Any], cycle.scope), bytes(cycle.body))
+                if response is not None:
+                    self._write_at_once(cycle, response)
+                    return
+            super()._start_asgi_task(cycle, self.app)
+
+        def _release(self) -> None:
+            """Start the held cycle's task, as uvicorn would have started it with the head."""
+            cycle, self._held = self._held, None
+            super()._start_asgi_task(cycle, self.app)
+
+        def _write_at_once(self, cycle: Any, response: AtOnceResponse) -> None:
+            """Send ``response`` whole and end ``cycle``, as uvicorn's cycle sends a response whose start and
+            whole body it is given (its default headers first, ``connection: close`` when the connection is not
+            kept, the next pipelined request started)."""
+            headers = [*self.server_state.default_headers, *response.headers]
+            if not cycle.keep_alive:
+                headers.append((b"connection", b"close"))
+            head = b"".join(b"%s: %s\r\n" % header for header in headers)
+            whole = b"%s%s\r\n%s" % (_status_line(response.status), head, response.body)
+            cast(CoalescingTransport, self.transport).write_whole(whole)
+            cycle.response_started = cycle.response_complete = True
+            cycle.message_event.set()
+            if not cycle.keep_alive:
+                self.transport.close()
+            cycle.on_response()
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            held = self._held is not None
+            super().connection_lost(exc)
+            if held:  # the client left before its body was in: the app hears of it as ever
+                self._release()
 
     EdgeHttpToolsProtocol.__module__ = __name__
     EdgeHttpToolsProtocol.__qualname__ = "EdgeHttpToolsProtocol"
@@ -326,4 +407,29 @@ def uvicorn_config(app: Any, config: ServerConfig, **settings: Any) -> uvicorn.C
         **settings,
     )
     uvicorn_settings.edge_limits = limits  # type: ignore[attr-defined]  # read by the edge protocols
+    # the httptools edge protocol answers at-once requests itself, unless every ASGI message is to be logged
+    uvicorn_settings.at_once = settings.get("log_level") != "trace"  # type: ignore[attr-defined]
     return uvicorn_settings
+
+
+def _at_once_lane(config: uvicorn.Config) -> AtOnceLane | None:
+    """The lane of the app ``config`` serves, when its protocols are to answer at-once requests (the app may sit
+    under uvicorn's own middleware, e.g. its proxy headers)."""
+    if not getattr(config, "at_once", False):
+        return None
+    app = config.loaded_app
+    for _ in range(4):
+        lane = getattr(app, "at_once_lane", None)
+        if isinstance(lane, AtOnceLane):
+            return lane
+        app = getattr(app, "app", None)
+    return None
+
+
+@functools.cache
+def _status_line(status: int) -> bytes:
+    try:
+        phrase = http.HTTPStatus(status).phrase
+    except ValueError:
+        phrase = ""
+    return b"HTTP/1.1 %d %s\r\n" % (status, phrase.encode("ascii"))

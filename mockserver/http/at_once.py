@@ -1,0 +1,156 @@
+"""The at-once lane: an API request whose reply goes out at once is answered in the connection's own callback.
+
+Most requests a fake serves have nothing to wait for: no rule or fault header applies, no delay, no rate limit,
+no shared state, and the handler makes one body on the event loop. For such a request uvicorn's request cycle (a
+task per request, the body and the reply passed as ASGI messages through the app) costs more than the answer
+itself. So the edge protocol (:mod:`.edge`) holds the cycle back when a request's head arrives and this lane
+:meth:`~AtOnceLane.takes` it; once the body is in, :meth:`~AtOnceLane.answer` makes the same reply, headers and
+journal record the app would make (through the same :class:`~.dispatch.Endpoint`, :class:`~.bookkeeping.Tally`
+and :class:`~.middleware.OpenAIHeaders`) and sends them through the cycle's own ``send``, so uvicorn still writes
+the head, keeps the connection alive or closes it, and starts the next pipelined request.
+
+Whatever it does not take goes through the app as before: a request the lane declines at its head never waits,
+and one it declines once the body is in (a stream, a large generation, a rule added meanwhile) starts its task
+with the body already read, having changed nothing but the request id it drew (which the app then uses).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.types import Message, Scope
+
+from ..faults.answers import SERVER_ERROR_MESSAGE
+from ..faults.header import FAULT_HEADER
+from ..state.journal import Outcome
+from ..state.server_state import ServerState
+from ..wire.errors import error_body
+from ..wire.replies import BytesReply, JSONReply
+from .bookkeeping import request_headers
+from .delivery import at_once_messages
+from .hot_routes import HotRoutes
+from .middleware import OpenAIHeaders, key_problem
+
+__all__ = ["LARGEST_BODY", "AtOnceLane", "AtOnceResponse"]
+
+_logger = logging.getLogger("mockserver")
+
+#: the largest body the lane waits for (uvicorn stops reading a connection past this much unread body)
+LARGEST_BODY = 64 * 1024
+
+_FAULT_HEADER = FAULT_HEADER.encode("latin-1")
+
+
+@dataclass(frozen=True, slots=True)
+class AtOnceResponse:
+    """What the protocol writes: the status, the headers (content type and length, the OpenAI headers) and the
+    whole body."""
+
+    status: int
+    headers: list[tuple[bytes, bytes]]
+    body: bytes
+
+
+class AtOnceLane:
+    """Answers the at-once requests of one app (``app`` goes into the scope, as the app would put itself)."""
+
+    def __init__(self, app: Any, routes: HotRoutes, state: ServerState) -> None:
+        self._app = app
+        self._routes = routes
+        self._state = state
+
+    def takes(self, scope: Scope) -> bool:
+        """Whether the request whose head is in ``scope`` may be answered here once its body is in: a hot route
+        with an at-once handler, an accepted key, no fault header, a body of a known length the lane waits for,
+        and a server with nothing that could delay or change the answer."""
+        endpoint = self._routes.endpoint(scope)
+        if endpoint is None or endpoint.at_once is None or not self._plain():
+            return False
+        length = authorization = None
+        for name, value in scope["headers"]:
+            if name == b"content-length":
+                length = int(value) if value.isdigit() else None
+            elif name == b"authorization":
+                authorization = value if authorization is None else authorization  # the first, as the app reads
+            elif name == _FAULT_HEADER or name == b"transfer-encoding":
+                return False
+        if length is None or length > min(LARGEST_BODY, self._state.config.max_body_bytes):
+            return False
+        return key_problem(authorization, self._state.config.api_key) is None
+
+    def _plain(self) -> bool:
+        """No recording, shared state, rate limits, latency or rules: nothing would wait or reshape a reply."""
+        state = self._state
+        return (
+            state.recording is None
+            and state.shared is None
+            and state.rate_limiter is None
+            and state.config.latency is None
+            and not state.rules.in_force
+        )
+
+    def answer(self, scope: Scope, body: bytes) -> AtOnceResponse | None:
+        """The response to the request taken at its head, now that its whole ``body`` is in, with the request
+        journaled and counted as the app would (settled before the response goes out); ``None``, with nothing
+        done, when the app must answer it. A failure is logged and answered 500, as the app answers one."""
+        endpoint = self._routes.endpoint(scope)
+        if endpoint is None or not self._plain():  # a rule may have been added while the body came in
+            return None
+        state = self._state
+        scope["app"] = self._app
+        headers = OpenAIHeaders(scope, state, _never_sent)
+        received_at = state.journal.now()
+        reply = endpoint.reply_at_once(scope, body, state)
+        if reply is None:
+            return None
+        try:
+            assert isinstance(reply, JSONReply | BytesReply), "an at-once handler answers with one body"
+            start, content = at_once_messages(reply)
+            headers.start(start)
+            _check_headers(start["headers"])
+        except Exception:  # the app journals such a failure as a cut, then answers 500
+            _logger.exception("answering at once failed: %s %s", scope["method"], scope["path"])
+            self._journal(scope, body, None, 0, received_at, Outcome.SERVER_CUT)
+            start, content = at_once_messages(JSONReply(error_body(SERVER_ERROR_MESSAGE, type="server_error"), 500))
+            headers.start(start)
+        else:
+            self._journal(scope, body, start["status"], len(content["body"]), received_at, Outcome.COMPLETED)
+        return AtOnceResponse(start["status"], start["headers"], content["body"])
+
+    def _journal(
+        self, scope: Scope, body: bytes, status: int | None, sent: int, received_at: float, outcome: Outcome
+    ) -> None:
+        state = self._state
+        state.journal.answered(
+            request_id=scope["state"]["request_id"],
+            method=scope["method"],
+            path=scope["path"],
+            query=scope["query_string"].decode("latin-1"),
+            headers=request_headers(scope),
+            body=body,
+            status=status,
+            bytes_sent=sent,
+            received_at=received_at,
+            outcome=outcome,
+        )
+        state.stats.request_served()
+
+
+async def _never_sent(message: Message) -> None:
+    """The lane hands its response to the protocol: the headers' own ``send`` is never called."""
+    raise AssertionError("the at-once lane sends nothing itself")
+
+
+#: what uvicorn refuses to send in a header's name and in its value
+_UNSAFE_NAME = re.compile(rb'[\x00-\x1f\x7f()<>@,;:\[\]={} \t\\"]')
+_UNSAFE_VALUE = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
+
+
+def _check_headers(headers: list[tuple[bytes, bytes]]) -> None:
+    """Refuse a header that would break the response's head, as uvicorn refuses to send one."""
+    for name, value in headers:
+        if _UNSAFE_NAME.search(name) or _UNSAFE_VALUE.search(value):
+            raise RuntimeError(f"Invalid HTTP header: {name!r}")
