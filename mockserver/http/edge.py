@@ -297,6 +297,9 @@ def _httptools_protocol() -> type[asyncio.Protocol] | None:
             self._heading = False
             #: the cycle held for the lane, waiting for its body
             self._held: Any = None
+            #: uvicorn's default headers (server, date) as last seen, and as written
+            self._defaults: list[tuple[bytes, bytes]] | None = None
+            self._defaults_head = b""
 
         def data_received(self, data: bytes) -> None:
             self._guard.bytes_arrived()
@@ -360,11 +363,11 @@ def _httptools_protocol() -> type[asyncio.Protocol] | None:
             """Send ``response`` whole and end ``cycle``, as uvicorn's cycle sends a response whose start and
             whole body it is given (its default headers first, ``connection: close`` when the connection is not
             kept, the next pipelined request started)."""
-            headers = [*self.server_state.default_headers, *response.headers]
-            if not cycle.keep_alive:
-                headers.append((b"connection", b"close"))
-            head = b"".join(b"%s: %s\r\n" % header for header in headers)
-            whole = b"%s%s\r\n%s" % (_status_line(response.status), head, response.body)
+            defaults = self.server_state.default_headers  # a new list when the date changes
+            if defaults is not self._defaults:
+                self._defaults, self._defaults_head = defaults, _head(defaults)
+            head = _head(response.headers) if cycle.keep_alive else _head([*response.headers, _CLOSE])
+            whole = b"%s%s%s\r\n%s" % (_status_line(response.status), self._defaults_head, head, response.body)
             cast(CoalescingTransport, self.transport).write_whole(whole)
             cycle.response_started = cycle.response_complete = True
             cycle.message_event.set()
@@ -424,6 +427,14 @@ def _at_once_lane(config: uvicorn.Config) -> AtOnceLane | None:
             return lane
         app = getattr(app, "app", None)
     return None
+
+
+_CLOSE = (b"connection", b"close")
+
+
+def _head(headers: list[tuple[bytes, bytes]]) -> bytes:
+    """Header lines as a response's head has them."""
+    return b"".join([b"%s: %s\r\n" % header for header in headers])
 
 
 @functools.cache

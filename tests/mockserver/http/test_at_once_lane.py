@@ -208,6 +208,23 @@ def test_an_idle_connection_is_closed_after_uvicorns_keep_alive_timeout(monkeypa
     assert spy.answered == 1
 
 
+def test_each_response_carries_uvicorns_default_headers_as_they_are_now(
+    lane_server: tuple[MockServer, LaneSpy],
+) -> None:
+    server, spy = lane_server
+    uvicorn_server = server._server
+    assert uvicorn_server is not None
+    with Connection(server) as connection:
+        connection.send(_request(BODIES[0]))
+        assert connection.response().header(b"server") == b"uvicorn"
+        # what uvicorn's server does once a second (the date moves on), here at once
+        uvicorn_server.server_state.default_headers = [(b"date", b"Thu, 01 Jan 2026 00:00:00 GMT")]
+        connection.send(_request(BODIES[0]))
+        response = connection.response()
+    assert (response.header(b"date"), response.header(b"server")) == (b"Thu, 01 Jan 2026 00:00:00 GMT", None)
+    assert spy.answered == 2
+
+
 def test_an_http_1_0_request_is_answered_and_its_connection_closed(lane_server: tuple[MockServer, LaneSpy]) -> None:
     server, spy = lane_server
     with Connection(server) as connection:
