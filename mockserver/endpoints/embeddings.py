@@ -22,7 +22,7 @@ from ..wire.replies import JSONReply
 from ._embedding_vectors import encode_base64, native_dimensions, unit_vector
 from .models import check_model_served
 
-__all__ = ["create_embeddings", "routes"]
+__all__ = ["create_embeddings", "embeddings_reply", "routes"]
 
 MAX_INPUTS = 2048
 MAX_INPUT_TOKENS = 8192
@@ -41,6 +41,12 @@ class EmbeddingInput:
 
 
 async def create_embeddings(call: Call) -> JSONReply:
+    """``POST /v1/embeddings``."""
+    return embeddings_reply(call)
+
+
+def embeddings_reply(call: Call) -> JSONReply:
+    """The reply to ``POST /v1/embeddings``, made at once (also the endpoint's at-once side)."""
     body = call.json_object()
     model = required_str(body, "model")
     inputs = _parse_inputs(required(body, "input"))
@@ -131,4 +137,4 @@ def _check_lengths(inputs: Sequence[EmbeddingInput]) -> None:
 
 
 def routes() -> list[BaseRoute]:
-    return [Route("/v1/embeddings", Endpoint(create_embeddings), methods=["POST"])]
+    return [Route("/v1/embeddings", Endpoint(create_embeddings, at_once=embeddings_reply), methods=["POST"])]

@@ -64,11 +64,16 @@ def app_server() -> Iterator[MockServer]:
 
 
 def _request(
-    body: Any, *, headers: dict[str, str] | None = None, version: str = "1.1", authorization: str = f"Bearer {KEY}"
+    body: Any,
+    *,
+    headers: dict[str, str] | None = None,
+    version: str = "1.1",
+    authorization: str = f"Bearer {KEY}",
+    path: str = "/v1/chat/completions",
 ) -> bytes:
     raw = body if isinstance(body, bytes) else orjson.dumps(body)
     lines = [
-        f"POST /v1/chat/completions HTTP/{version}",
+        f"POST {path} HTTP/{version}",
         "Host: 127.0.0.1",
         f"Authorization: {authorization}",
         "Content-Type: application/json",
@@ -173,6 +178,26 @@ def test_the_lane_answers_byte_for_byte_and_journals_as_the_app(
     assert _journal_view(server.journal[: len(BODIES)]) == _journal_view(app_server.journal)
     assert server.stats()["requests"] == app_server.stats()["requests"] + 3
     assert server.stats()["in_flight"] == 0
+
+
+EMBEDDINGS: list[Any] = [
+    {"model": "text-embedding-3-small", "input": "one"},
+    {"model": "text-embedding-3-large", "input": ["two", "three"], "dimensions": 8, "encoding_format": "base64"},
+    {"model": "text-embedding-3-small", "input": []},  # refused
+]
+
+
+def test_embeddings_are_answered_by_the_lane_as_by_the_app(
+    lane_server: tuple[MockServer, LaneSpy], app_server: MockServer
+) -> None:
+    server, spy = lane_server
+    for body in EMBEDDINGS:
+        request = _request(body, path="/v1/embeddings")
+        fast, full = _exchange(server, request), _exchange(app_server, request)
+        assert fast.without_clock() == full.without_clock(), body
+    assert [entry.status for entry in server.journal] == [200, 200, 400]
+    assert _journal_view(server.journal) == _journal_view(app_server.journal)
+    assert spy.answered == len(EMBEDDINGS)
 
 
 def test_a_kept_connection_serves_requests_one_after_another_and_closes_when_asked(
