@@ -22,6 +22,7 @@ from uvicorn.server import ServerState as UvicornServerState
 import mockserver.server
 from mockserver import MockServer, ServerConfig
 from mockserver.app import create_app
+from mockserver.cli import workers
 from mockserver.http import edge
 from mockserver.http.at_once import AtOnceLane, AtOnceResponse
 from mockserver.state.journal import JournalEntry
@@ -420,3 +421,17 @@ async def test_the_lane_is_off_when_uvicorn_logs_each_request(log_level: str, la
     config = edge.uvicorn_config(app, ServerConfig(), log_level=log_level, lifespan="off")
     protocol = edge.edge_protocol()(config=config, server_state=UvicornServerState(), app_state={})  # type: ignore[call-arg]
     assert (protocol._lane is app.at_once_lane) is lane
+
+
+@pytest.mark.usefixtures("uvicorn_log_levels")
+async def test_each_worker_of_a_multi_worker_server_answers_through_its_apps_lane(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``serve --workers N`` gives uvicorn a factory: the lane is found under uvicorn's own middleware."""
+    monkeypatch.setenv(workers.CONFIG_ENV, ServerConfig().model_dump_json())
+    config = edge.uvicorn_config(
+        f"{workers.__name__}:worker_app", ServerConfig(), factory=True, log_level="warning", lifespan="off"
+    )
+    protocol = edge.edge_protocol()(config=config, server_state=UvicornServerState(), app_state={})  # type: ignore[call-arg]
+    assert isinstance(protocol._lane, AtOnceLane)
+    assert config.loaded_app is not protocol._lane._app  # it was under uvicorn's proxy-headers middleware
