@@ -187,14 +187,6 @@ class CoalescingTransport:
             self._scheduled = True
             self._loop.call_soon(self.flush)
 
-    def write_whole(self, data: bytes) -> None:
-        """Write ``data``, a whole response, at once when nothing is pending (there is nothing to join it with);
-        else after what is."""
-        if self._pending:
-            self.write(data)
-        elif not self.transport.is_closing():
-            self.transport.write(data)
-
     def writelines(self, lines: Iterable[bytes | bytearray | memoryview]) -> None:
         for data in lines:
             self.write(data)
@@ -368,7 +360,8 @@ def _httptools_protocol() -> type[asyncio.Protocol] | None:
                 self._defaults, self._defaults_head = defaults, _head(defaults)
             head = _head(response.headers) if cycle.keep_alive else _head([*response.headers, _CLOSE])
             whole = b"%s%s%s\r\n%s" % (_status_line(response.status), self._defaults_head, head, response.body)
-            cast(CoalescingTransport, self.transport).write_whole(whole)
+            # at the turn's end with the others' (writing each at once costs far more: each may wake the client)
+            self.transport.write(whole)
             cycle.response_started = cycle.response_complete = True
             cycle.message_event.set()
             if not cycle.keep_alive:

@@ -93,21 +93,6 @@ async def test_nothing_is_written_to_a_closing_transport() -> None:
     assert inner.calls == []
 
 
-async def test_a_whole_response_leaves_at_once_unless_writes_are_pending() -> None:
-    transport, inner = coalescing()
-    transport.write_whole(b"HTTP/1.1 200 OK\r\n\r\n")
-    assert inner.calls == [("write", b"HTTP/1.1 200 OK\r\n\r\n")]  # nothing to join it with: not held back
-    transport.write(b"data: 1\n\n")
-    transport.write_whole(b"HTTP/1.1 204 No Content\r\n\r\n")
-    assert len(inner.calls) == 1  # after what is pending, in order
-    await next_turn()
-    assert inner.calls[1] == ("write", b"data: 1\n\nHTTP/1.1 204 No Content\r\n\r\n")
-    inner.closing = True
-    transport.write_whole(b"late")
-    await next_turn()
-    assert len(inner.calls) == 2
-
-
 async def test_the_rest_of_the_transport_api_is_the_transport_s() -> None:
     transport, _ = coalescing()
     assert transport.get_extra_info("peername") == ("127.0.0.1", 5)
