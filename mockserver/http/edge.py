@@ -127,9 +127,9 @@ class _HeadGuard:
         self.refuse_head()
         return False
 
-    def header(self, size: int) -> bool:
-        """A header line of ``size`` bytes was parsed; False when the head is now over the limit."""
-        self._header_bytes += size
+    def head_fits(self, headers: list[tuple[bytes, bytes]]) -> bool:
+        """Whether the parsed head with these header lines is within the limit."""
+        self._header_bytes = sum(len(name) + len(value) + 4 for name, value in headers)
         return self._header_bytes <= self._limits.max_header_bytes
 
     @property
@@ -305,11 +305,6 @@ def _httptools_protocol() -> type[asyncio.Protocol] | None:
                 # so a client that leaves now has the app see what it sent
                 self._release()
 
-        def on_header(self, name: bytes, value: bytes) -> None:
-            if not self._guard.header(len(name) + len(value) + 4):
-                raise _HeadTooLarge  # stops the parser; uvicorn then answers through send_400_response
-            super().on_header(name, value)
-
         def send_400_response(self, msg: str) -> None:
             if self._guard.head_too_large:
                 self._guard.refuse_head()
@@ -317,6 +312,9 @@ def _httptools_protocol() -> type[asyncio.Protocol] | None:
                 super().send_400_response(msg)
 
         def on_headers_complete(self) -> None:
+            # a head that came in one piece with its body: counted here, once, rather than line by line
+            if not self._guard.head_fits(self.headers):
+                raise _HeadTooLarge  # stops the parser; uvicorn then answers through send_400_response
             self._guard.head_arrived()
             self._heading = True
             try:
