@@ -3,15 +3,16 @@
 Most requests a fake serves have nothing to wait for: no rule or fault header applies, no delay, no rate limit,
 no shared state, and the handler makes one body on the event loop. For such a request uvicorn's request cycle (a
 task per request, the body and the reply passed as ASGI messages through the app) costs more than the answer
-itself. So the edge protocol (:mod:`.edge`) holds the cycle back when a request's head arrives and this lane
-:meth:`~AtOnceLane.takes` it; once the body is in, :meth:`~AtOnceLane.answer` makes the same reply, headers and
-journal record the app would make (through the same :class:`~.dispatch.Endpoint`, :class:`~.bookkeeping.Tally`
-and :class:`~.middleware.OpenAIHeaders`) and sends them through the cycle's own ``send``, so uvicorn still writes
-the head, keeps the connection alive or closes it, and starts the next pipelined request.
+itself. So the httptools edge protocol (:mod:`.edge`) holds the cycle back when a request's head arrives and this
+lane :meth:`~AtOnceLane.takes` it; once the body is in, :meth:`~AtOnceLane.answer` makes the response the app would
+make - the same :class:`~.dispatch.Endpoint` (its ``reply_at_once``), the same OpenAI headers
+(:class:`~.middleware.OpenAIHeaders`), the same journal entry in one step (``Journal.answered``) - and the protocol
+writes it and ends the cycle as uvicorn's ``send`` would (default headers, keep-alive or close, the next request).
 
-Whatever it does not take goes through the app as before: a request the lane declines at its head never waits,
-and one it declines once the body is in (a stream, a large generation, a rule added meanwhile) starts its task
-with the body already read, having changed nothing but the request id it drew (which the app then uses).
+Whatever it does not take goes through the app as before: a request declined at its head is started at once, one
+whose body comes in parts is started when the first part does (the app reads the rest as it comes), and one
+declined once its body is in (a stream, a large generation, a rule added meanwhile) is started with its body
+read, nothing changed but the request id the lane drew (which the app then uses).
 """
 
 from __future__ import annotations
@@ -44,7 +45,9 @@ LARGEST_BODY = 64 * 1024
 _FAULT_HEADER = FAULT_HEADER.encode("latin-1")
 
 
-@dataclass(frozen=True, slots=True)
+# a value, never changed once made; not ``frozen`` only because that makes it several times slower to create
+# (one is made for every request the lane answers)
+@dataclass(slots=True)
 class AtOnceResponse:
     """What the protocol writes: the status, the headers (content type and length, the OpenAI headers) and the
     whole body."""
