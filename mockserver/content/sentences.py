@@ -90,23 +90,35 @@ def reply_pieces(
     # the length's draw and at most one pair of draws per ``_BODY_SHORTEST`` tokens wanted (and one more)
     draws = hashlib.shake_128(material).digest(_LENGTH_BYTES + 2 * (wanted // _BODY_SHORTEST + 2))
     length = shortest + int.from_bytes(draws[:_LENGTH_BYTES], "big") % (longest - shortest + 1)
-    wanted = min(length, wanted)
+    if length < wanted:
+        wanted = length
     if wanted <= 0:
         return []
     if length == 1:
         return ["."]
-    pieces: list[str] = []
-    extend = pieces.extend
-    position = _LENGTH_BYTES
-    remaining = length
-    first = not leading_space
-    while len(pieces) < wanted:
-        # the last sentence takes what remains; one before it leaves at least a shortest sentence
-        size = remaining if remaining <= LONGEST else min(_BODY_SHORTEST + (draws[position] & 15), remaining - 2)
-        sentence = _POOL[size][draws[position + 1] & (PER_LENGTH - 1)]
-        extend(sentence.pieces if first else sentence.spaced_pieces)
-        first = False
-        position += 2
-        remaining -= size
-    del pieces[wanted:]
+    pool = _POOL
+    if length <= LONGEST:  # one sentence
+        sentence = pool[length][draws[_LENGTH_BYTES + 1] & (PER_LENGTH - 1)]
+        pieces = list(sentence.spaced_pieces if leading_space else sentence.pieces)
+    else:
+        pieces = []
+        extend = pieces.extend
+        position = _LENGTH_BYTES
+        remaining = length
+        first = not leading_space
+        while len(pieces) < wanted:
+            # the last sentence takes what remains; one before it leaves at least a shortest sentence
+            if remaining <= LONGEST:
+                size = remaining
+            else:
+                size = _BODY_SHORTEST + (draws[position] & 15)
+                if size > remaining - 2:
+                    size = remaining - 2
+            sentence = pool[size][draws[position + 1] & (PER_LENGTH - 1)]
+            extend(sentence.pieces if first else sentence.spaced_pieces)
+            first = False
+            position += 2
+            remaining -= size
+    if len(pieces) > wanted:
+        del pieces[wanted:]
     return pieces

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from itertools import zip_longest
 from typing import Any
 
-from ..content.generation import Generation, GenerationRequest, generate
+from ..content.generation import Generation, GenerationRequest, generate, generate_text
 from ..content.logprobs import chat_logprobs, iter_chat_logprobs, logprob_rng
 from ..state.server_state import ServerState
 from ..wire.json_codec import dumps
@@ -157,6 +157,19 @@ def generate_choices(
 ) -> tuple[Generation, ...]:
     """Every choice's generation (consuming canned replies once per choice). ``should_stop`` is asked between
     choices (generation off the event loop gives up when the client has gone): :class:`GenerationStopped` then."""
+    if not request.tools and request.json_schema is None:
+        # plain text (the common request): no generation request to make per choice
+        limit = request.output_limit
+        if request.max_tokens is not None:
+            limit = request.max_tokens if limit is None else min(request.max_tokens, limit)
+        if request.n == 1 and should_stop is None:
+            return (generate_text(state, request.prompt, request.key, 0, limit, request.stop),)
+        texts = []
+        for index in range(request.n):
+            if should_stop is not None and should_stop():
+                raise GenerationStopped
+            texts.append(generate_text(state, request.prompt, request.key, index, limit, request.stop))
+        return tuple(texts)
     generations = []
     for index in range(request.n):
         if should_stop is not None and should_stop():
