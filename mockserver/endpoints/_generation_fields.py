@@ -92,8 +92,13 @@ def metadata_field(body: Mapping[str, Any]) -> dict[str, str]:
 
 def reply_key(body: Mapping[str, Any], *, also_ignore: frozenset[str] = frozenset()) -> bytes:
     """Canonical bytes of what decides a reply's content: the body without delivery-only fields."""
-    ignored = CONTENT_NEUTRAL_FIELDS | also_ignore
-    content = {name: value for name, value in body.items() if name not in ignored}
+    ignored = CONTENT_NEUTRAL_FIELDS | also_ignore if also_ignore else CONTENT_NEUTRAL_FIELDS
+    # a body without such fields (most are) is its own content
+    content = (
+        body
+        if type(body) is dict and ignored.isdisjoint(body)
+        else {name: value for name, value in body.items() if name not in ignored}
+    )
     try:
         return orjson.dumps(content, option=orjson.OPT_SORT_KEYS)
     except orjson.JSONEncodeError:  # what orjson does not encode (an integer past 64 bits), parsed elsewhere
