@@ -32,6 +32,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import msgspec
+
 from .schema_values import value_for_schema
 from .sentences import reply_pieces
 from .tokenizer import LONGEST_PIECE, count_tokens, iter_tokens, split_tokens
@@ -81,8 +83,9 @@ class PlannedToolCall:
         return iter_tokens(self.arguments)
 
 
-@dataclass(frozen=True, slots=True)
-class Generation:
+# a msgspec struct rather than a frozen dataclass: as immutable, and many times faster to make (one is made for
+# every choice of every request)
+class Generation(msgspec.Struct, frozen=True):
     #: ``None`` when the reply is tool calls only
     text: str | None
     #: the pieces a canned reply gave (their join is ``text``); ``None``: ``text`` split by the tokenizer
@@ -106,10 +109,7 @@ class Generation:
         return iter_tokens(self.text or "")
 
 
-# a value, never changed once made; not ``frozen`` only because that makes it several times slower to create
-# (one or more are made for every request)
-@dataclass(slots=True)
-class GenerationRequest:
+class GenerationRequest(msgspec.Struct, frozen=True):
     #: the text the reply is about (the last user message, or the prompt)
     prompt: str
     #: canonical bytes of the request WITHOUT stream/stream_options: the same key gives the same reply

@@ -6,9 +6,10 @@ A stream is made as it is sent: :meth:`ChatReply.chunk_events` is an iterator th
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from itertools import zip_longest
 from typing import Any
+
+import msgspec
 
 from ..content.generation import Generation, GenerationRequest, generate, generate_text
 from ..content.logprobs import chat_logprobs, iter_chat_logprobs, logprob_rng
@@ -28,10 +29,9 @@ class GenerationStopped(Exception):
     """Generation was given up (the client left, or the server is stopping)."""
 
 
-# a value, never changed once made; not ``frozen`` only because that makes it several times slower to create
-# (one or more are made for every request)
-@dataclass(slots=True)
-class ChatChoice:
+# msgspec structs rather than frozen dataclasses: as immutable, and many times faster to make (made for every
+# request)
+class ChatChoice(msgspec.Struct, frozen=True):
     index: int
     generation: Generation
     #: ``top_logprobs`` when the request asked for logprobs, else ``None``
@@ -53,10 +53,7 @@ class ChatChoice:
         )
 
 
-# a value, never changed once made; not ``frozen`` only because that makes it several times slower to create
-# (one or more are made for every request)
-@dataclass(slots=True)
-class ChatReply:
+class ChatReply(msgspec.Struct, frozen=True):
     """One answered request: everything both delivery shapes need, fixed before either is built."""
 
     request: ChatRequest
@@ -67,6 +64,8 @@ class ChatReply:
 
     @property
     def completion_tokens(self) -> int:
+        if len(self.choices) == 1:
+            return self.choices[0].generation.completion_tokens
         return sum(choice.generation.completion_tokens for choice in self.choices)
 
     @property
@@ -201,13 +200,8 @@ def plan_reply(
     request's key."""
     top = request.top_logprobs if request.logprobs else None
     choices = [ChatChoice(index, generation, top, request.key) for index, generation in enumerate(generations)]
-    return ChatReply(
-        request=request,
-        id=state.ids.new("chatcmpl-", 29),
-        created=state.now(),
-        fingerprint=fingerprint,
-        choices=tuple(choices),
-    )
+    # by position: a struct takes them several times faster than by keyword
+    return ChatReply(request, state.ids.new("chatcmpl-", 29), state.now(), fingerprint, tuple(choices))
 
 
 def _choice_body(choice: ChatChoice) -> dict[str, Any]:
