@@ -97,28 +97,24 @@ def reply_pieces(
     if length == 1:
         return ["."]
     pool = _POOL
-    if length <= LONGEST:  # one sentence
-        sentence = pool[length][draws[_LENGTH_BYTES + 1] & (PER_LENGTH - 1)]
-        pieces = list(sentence.spaced_pieces if leading_space else sentence.pieces)
-    else:
-        pieces = []
-        extend = pieces.extend
-        position = _LENGTH_BYTES
-        remaining = length
-        first = not leading_space
-        while len(pieces) < wanted:
-            # the last sentence takes what remains; one before it leaves at least a shortest sentence
-            if remaining <= LONGEST:
-                size = remaining
-            else:
-                size = _BODY_SHORTEST + (draws[position] & 15)
-                if size > remaining - 2:
-                    size = remaining - 2
-            sentence = pool[size][draws[position + 1] & (PER_LENGTH - 1)]
-            extend(sentence.pieces if first else sentence.spaced_pieces)
-            first = False
-            position += 2
-            remaining -= size
-    if len(pieces) > wanted:
+    # the first sentence, with or without its leading space; then the others, each with the space before it
+    size = length if length <= LONGEST else min(_BODY_SHORTEST + (draws[_LENGTH_BYTES] & 15), length - 2)
+    sentence = pool[size][draws[_LENGTH_BYTES + 1] & (PER_LENGTH - 1)]
+    pieces = list(sentence.spaced_pieces if leading_space else sentence.pieces)
+    made = size
+    position = _LENGTH_BYTES + 2
+    while made < wanted:
+        # the last sentence takes what remains; one before it leaves at least a shortest sentence
+        remaining = length - made
+        if remaining <= LONGEST:
+            size = remaining
+        else:
+            size = _BODY_SHORTEST + (draws[position] & 15)
+            if size > remaining - 2:
+                size = remaining - 2
+        pieces += pool[size][draws[position + 1] & (PER_LENGTH - 1)].spaced_pieces
+        made += size
+        position += 2
+    if made > wanted:
         del pieces[wanted:]
     return pieces

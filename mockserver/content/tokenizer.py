@@ -46,26 +46,25 @@ _PIECE = re.compile(
 )
 #: whitespace as ``\s`` matches it in ASCII text (``\x1c``-``\x1f`` too)
 _ASCII_SPACE = r"\t\n\x0b\x0c\r\x1c-\x1f "
-#: :data:`_PIECE` for ASCII text, its classes spelled as ASCII ranges: the same pieces, found faster
+#: punctuation in ASCII text: neither whitespace nor a word character
+_ASCII_PUNCTUATION = rf"[^{_ASCII_SPACE}A-Za-z0-9_]"
+#: a run of ``class`` as pieces of at most :data:`LONGEST_PIECE` characters, the first with its leading space
+_ASCII_RUN = f" {{0}}{{{{1,{LONGEST_PIECE - 1}}}}}|{{0}}{{{{1,{LONGEST_PIECE}}}}}"
+#: the final pieces of ASCII text: :data:`_PIECE`'s classes spelled as ASCII ranges, its long pieces split in the
+#: pattern (a contraction never follows punctuation there, so a split run of punctuation is not taken for one)
 _ASCII_PIECE = re.compile(
-    r"""'(?:s|t|re|ve|m|ll|d)(?![A-Za-z])"""
-    r"""| ?[A-Za-z]+"""
+    rf"""(?<!{_ASCII_PUNCTUATION})'(?:s|t|re|ve|m|ll|d)(?![A-Za-z])"""
+    rf"""|{_ASCII_RUN.format("[A-Za-z]")}"""
     r"""| ?[0-9]{1,3}"""
-    rf"""| ?[^{_ASCII_SPACE}A-Za-z0-9_]+"""
-    r"""| ?_+"""
-    rf"""|[{_ASCII_SPACE}]+(?![^{_ASCII_SPACE}])"""
-    rf"""|[{_ASCII_SPACE}]+""",
+    rf"""|{_ASCII_RUN.format(_ASCII_PUNCTUATION)}"""
+    rf"""|{_ASCII_RUN.format("_")}"""
+    rf"""|[{_ASCII_SPACE}]{{1,{LONGEST_PIECE}}}(?![^{_ASCII_SPACE}])"""
+    rf"""|[{_ASCII_SPACE}]""",
 )
 
 
-def _found_pieces(text: str) -> list[str]:
-    """The matches of :data:`_PIECE` in ``text`` (before long ones are split)."""
-    return (_ASCII_PIECE if text.isascii() else _PIECE).findall(text)
-
-
-def split_tokens(text: str) -> list[str]:
-    """Split ``text`` into token pieces; ``"".join(split_tokens(text)) == text``."""
-    found = _found_pieces(text)
+def _split_long(found: list[str]) -> list[str]:
+    """``found`` with every piece longer than :data:`LONGEST_PIECE` cut into pieces that long (and the rest)."""
     if not found or max(map(len, found)) <= LONGEST_PIECE:
         return found
     pieces: list[str] = []
@@ -77,9 +76,21 @@ def split_tokens(text: str) -> list[str]:
     return pieces
 
 
+def split_tokens(text: str) -> list[str]:
+    """Split ``text`` into token pieces; ``"".join(split_tokens(text)) == text``."""
+    if text.isascii():
+        found: list[str] = _ASCII_PIECE.findall(text)
+        return found
+    return _split_long(_PIECE.findall(text))
+
+
 def iter_tokens(text: str) -> Iterator[str]:
     """``split_tokens(text)`` one piece at a time, holding none of the others (for streaming a long text)."""
-    for match in (_ASCII_PIECE if text.isascii() else _PIECE).finditer(text):
+    if text.isascii():
+        for match in _ASCII_PIECE.finditer(text):
+            yield match.group()
+        return
+    for match in _PIECE.finditer(text):
         piece = match.group()
         while len(piece) > LONGEST_PIECE:
             yield piece[:LONGEST_PIECE]
@@ -89,7 +100,9 @@ def iter_tokens(text: str) -> Iterator[str]:
 
 def count_tokens(text: str) -> int:
     """``len(split_tokens(text))``, without building the split pieces."""
-    found = _found_pieces(text)
+    if text.isascii():
+        return len(_ASCII_PIECE.findall(text))
+    found: list[str] = _PIECE.findall(text)
     if not found or max(map(len, found)) <= LONGEST_PIECE:
         return len(found)
     return sum(-(-len(piece) // LONGEST_PIECE) for piece in found)

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from mockserver.content.tokenizer import (
@@ -10,8 +10,10 @@ from mockserver.content.tokenizer import (
     IMAGE_TOKENS,
     MESSAGE_OVERHEAD_TOKENS,
     REPLY_PRIMING_TOKENS,
+    _split_long,
     count_message_tokens,
     count_tokens,
+    iter_tokens,
     split_tokens,
     text_message_tokens,
 )
@@ -80,9 +82,24 @@ ASCII_TEXT = st.text(
 )
 
 
-@given(ASCII_TEXT)
-def test_ascii_text_gives_the_pieces_of_the_unicode_pattern(text: str) -> None:
-    assert _ASCII_PIECE.findall(text) == _PIECE.findall(text)
+#: ASCII text of runs (long ones too, around the longest piece) of one character or contraction each
+ASCII_RUNS = st.lists(
+    st.tuples(
+        st.sampled_from(["a", "Z", "'", "'s", "'ll", "!", ".", "_", "7", " ", " x", "\t", "\n", "\x1c"]),
+        st.sampled_from([11, 12, 13, 24]) | st.integers(1, 30),
+    ),
+    max_size=8,
+).map(lambda runs: "".join(unit * length for unit, length in runs))
+
+
+@given(ASCII_TEXT | ASCII_RUNS | st.lists(ASCII_TEXT | ASCII_RUNS, max_size=3).map("".join))
+@example("!" * 12 + "'s")  # a contraction right after a split run of punctuation is not one
+@example(" " * 13 + "word")  # a split run of spaces, its last space leading the word
+@example(" " + "b" * 12 + " " + "_" * 25 + "\n" * 14 + "x")
+def test_ascii_text_gives_the_pieces_of_the_unicode_pattern_split(text: str) -> None:
+    assert _ASCII_PIECE.findall(text) == _split_long(_PIECE.findall(text))
+    assert split_tokens(text) == list(iter_tokens(text))
+    assert count_tokens(text) == len(split_tokens(text))
 
 
 @given(
