@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import random
+import struct
 from dataclasses import dataclass
 
 __all__ = ["LONGEST", "PER_LENGTH", "SHORTEST", "WORDS", "Sentence", "reply_pieces"]
@@ -36,6 +37,8 @@ PER_LENGTH = 128
 _BODY_SHORTEST = 5
 #: bytes of digest for the reply's length
 _LENGTH_BYTES = 8
+#: the reply's length draw: the digest's first :data:`_LENGTH_BYTES` as a big-endian number (in a 1-tuple)
+_length_draw = struct.Struct(">Q").unpack_from
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,11 +88,13 @@ def reply_pieces(
     """The token pieces of a reply of whole sentences, ``shortest..longest`` tokens long (the text is their join),
     drawn from ``material``; with ``most``, only the first ``most`` of them (the same pieces, made without the
     rest)."""
-    longest = max(shortest, longest)
-    wanted = longest if most is None else max(0, min(longest, most))
+    # (comparisons rather than ``min`` and ``max``: this runs for every reply)
+    if longest < shortest:
+        longest = shortest
+    wanted = longest if most is None or most >= longest else most if most > 0 else 0
     # the length's draw and at most one pair of draws per ``_BODY_SHORTEST`` tokens wanted (and one more)
     draws = hashlib.shake_128(material).digest(_LENGTH_BYTES + 2 * (wanted // _BODY_SHORTEST + 2))
-    length = shortest + int.from_bytes(draws[:_LENGTH_BYTES], "big") % (longest - shortest + 1)
+    length = shortest + _length_draw(draws)[0] % (longest - shortest + 1)
     if length < wanted:
         wanted = length
     if wanted <= 0:

@@ -199,9 +199,13 @@ def plan_reply(
     """The reply to ``request`` from its choices' generations: a fresh id and ``created``, logprobs drawn from the
     request's key."""
     top = request.top_logprobs if request.logprobs else None
-    choices = [ChatChoice(index, generation, top, request.key) for index, generation in enumerate(generations)]
+    key = request.key
+    if len(generations) == 1:
+        choices: tuple[ChatChoice, ...] = (ChatChoice(0, generations[0], top, key),)
+    else:
+        choices = tuple(ChatChoice(index, generation, top, key) for index, generation in enumerate(generations))
     # by position: a struct takes them several times faster than by keyword
-    return ChatReply(request, state.ids.new("chatcmpl-", 29), state.now(), fingerprint, tuple(choices))
+    return ChatReply(request, state.ids.new("chatcmpl-", 29), state.now(), fingerprint, choices)
 
 
 def _choice_body(choice: ChatChoice) -> dict[str, Any]:

@@ -113,17 +113,21 @@ def system_fingerprint(state: ServerState, model: str) -> str:
 
 
 def usage_body(prompt_tokens: int, completion_tokens: int, *, details: bool = True) -> dict[str, Any]:
-    usage: dict[str, Any] = {
+    if not details:
+        return {
+            "prompt_tokens": prompt_tokens,
+            "completion_tokens": completion_tokens,
+            "total_tokens": prompt_tokens + completion_tokens,
+        }
+    return {
         "prompt_tokens": prompt_tokens,
         "completion_tokens": completion_tokens,
         "total_tokens": prompt_tokens + completion_tokens,
-    }
-    if details:
-        usage["prompt_tokens_details"] = {"cached_tokens": 0, "audio_tokens": 0}
-        usage["completion_tokens_details"] = {
+        "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
+        "completion_tokens_details": {
             "reasoning_tokens": 0,
             "audio_tokens": 0,
             "accepted_prediction_tokens": 0,
             "rejected_prediction_tokens": 0,
-        }
-    return usage
+        },
+    }
