@@ -48,16 +48,20 @@ _PIECE = re.compile(
 _ASCII_SPACE = r"\t\n\x0b\x0c\r\x1c-\x1f "
 #: punctuation in ASCII text: neither whitespace nor a word character
 _ASCII_PUNCTUATION = rf"[^{_ASCII_SPACE}A-Za-z0-9_]"
-#: a run of ``class`` as pieces of at most :data:`LONGEST_PIECE` characters, the first with its leading space
-_ASCII_RUN = f" {{0}}{{{{1,{LONGEST_PIECE - 1}}}}}|{{0}}{{{{1,{LONGEST_PIECE}}}}}"
+#: what a piece that starts with a space holds after it, at most
+_AFTER_SPACE = LONGEST_PIECE - 1
 #: the final pieces of ASCII text: :data:`_PIECE`'s classes spelled as ASCII ranges, its long pieces split in the
-#: pattern (a contraction never follows punctuation there, so a split run of punctuation is not taken for one)
+#: pattern (a run's first piece with its leading space, then pieces of :data:`LONGEST_PIECE` characters), the
+#: alternatives that begin with a space first (a contraction never follows punctuation here, so a split run of
+#: punctuation is not taken for one)
 _ASCII_PIECE = re.compile(
-    rf"""(?<!{_ASCII_PUNCTUATION})'(?:s|t|re|ve|m|ll|d)(?![A-Za-z])"""
-    rf"""|{_ASCII_RUN.format("[A-Za-z]")}"""
-    r"""| ?[0-9]{1,3}"""
-    rf"""|{_ASCII_RUN.format(_ASCII_PUNCTUATION)}"""
-    rf"""|{_ASCII_RUN.format("_")}"""
+    rf""" (?:[A-Za-z]{{1,{_AFTER_SPACE}}}|[0-9]{{1,3}}"""
+    rf"""|{_ASCII_PUNCTUATION}{{1,{_AFTER_SPACE}}}|_{{1,{_AFTER_SPACE}}})"""
+    rf"""|[A-Za-z]{{1,{LONGEST_PIECE}}}"""
+    r"""|[0-9]{1,3}"""
+    rf"""|(?<!{_ASCII_PUNCTUATION})'(?:s|t|re|ve|m|ll|d)(?![A-Za-z])"""
+    rf"""|{_ASCII_PUNCTUATION}{{1,{LONGEST_PIECE}}}"""
+    rf"""|_{{1,{LONGEST_PIECE}}}"""
     rf"""|[{_ASCII_SPACE}]{{1,{LONGEST_PIECE}}}(?![^{_ASCII_SPACE}])"""
     rf"""|[{_ASCII_SPACE}]""",
 )
