@@ -164,7 +164,7 @@ def generate_text(
         return _generate(state, GenerationRequest(prompt, key, choice_index, max_tokens=limit, stop=stop), canned)
     # as in :func:`_generate`: the first ``limit + 3`` pieces are all a cut reply can show
     pieces = reply_pieces(
-        f"{config.seed}:{choice_index}:".encode() + key,
+        _seed_material(config.seed, choice_index, key),
         config.min_reply_tokens,
         config.max_reply_tokens,
         most=None if limit is None else limit + 3,
@@ -174,7 +174,7 @@ def generate_text(
 
 def _generate(state: ServerState, request: GenerationRequest, canned: CannedReply | None) -> Generation:
     """:func:`generate` with the canned reply (if any) already taken from the queue."""
-    material = _seed_material(state.config.seed, request)
+    material = _seed_material(state.config.seed, request.choice_index, request.key)
     limit = request.limit
     budget = char_budget(limit)
     if canned is not None:
@@ -204,9 +204,9 @@ def _generate(state: ServerState, request: GenerationRequest, canned: CannedRepl
     return _pieces_generation(pieces, limit, request.stop)
 
 
-def _seed_material(config_seed: int, request: GenerationRequest) -> bytes:
+def _seed_material(config_seed: int, choice_index: int, key: bytes) -> bytes:
     """What every draw for one choice is seeded from: the config's seed, the choice and the request's key."""
-    return f"{config_seed}:{request.choice_index}:".encode() + request.key
+    return f"{config_seed}:{choice_index}:".encode() + key
 
 
 def _rng(material: bytes) -> random.Random:
