@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from hypothesis import example, given
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from mockserver.content.tokenizer import (
@@ -92,6 +92,8 @@ ASCII_RUNS = st.lists(
 ).map(lambda runs: "".join(unit * length for unit, length in runs))
 
 
+# no deadline: a loaded machine may take long over one example
+@settings(deadline=None)
 @given(ASCII_TEXT | ASCII_RUNS | st.lists(ASCII_TEXT | ASCII_RUNS, max_size=3).map("".join))
 @example("!" * 12 + "'s")  # a contraction right after a split run of punctuation is not one
 @example(" " * 13 + "word")  # a split run of spaces, its last space leading the word
@@ -102,6 +104,8 @@ def test_ascii_text_gives_the_pieces_of_the_unicode_pattern_split(text: str) -> 
     assert count_tokens(text) == len(split_tokens(text))
 
 
+# no deadline: a loaded machine may take long over one example
+@settings(deadline=None)
 @given(
     messages=st.lists(
         st.tuples(
