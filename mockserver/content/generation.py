@@ -32,6 +32,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import msgspec
+
 from .schema_values import value_for_schema
 from .sentences import reply_pieces
 from .tokenizer import LONGEST_PIECE, count_tokens, iter_tokens, split_tokens
@@ -48,6 +50,7 @@ __all__ = [
     "ToolSpec",
     "char_budget",
     "generate",
+    "generate_text",
 ]
 
 #: how often ``tool_choice: "auto"`` calls a tool when the prompt names none of them
@@ -80,8 +83,9 @@ class PlannedToolCall:
         return iter_tokens(self.arguments)
 
 
-@dataclass(frozen=True, slots=True)
-class Generation:
+# a msgspec struct rather than a frozen dataclass: as immutable, and many times faster to make (one is made for
+# every choice of every request)
+class Generation(msgspec.Struct, frozen=True):
     #: ``None`` when the reply is tool calls only
     text: str | None
     #: the pieces a canned reply gave (their join is ``text``); ``None``: ``text`` split by the tokenizer
@@ -105,10 +109,7 @@ class Generation:
         return iter_tokens(self.text or "")
 
 
-# a value, never changed once made; not ``frozen`` only because that makes it several times slower to create
-# (one or more are made for every request)
-@dataclass(slots=True)
-class GenerationRequest:
+class GenerationRequest(msgspec.Struct, frozen=True):
     #: the text the reply is about (the last user message, or the prompt)
     prompt: str
     #: canonical bytes of the request WITHOUT stream/stream_options: the same key gives the same reply
@@ -147,8 +148,33 @@ def generate(state: ServerState, request: GenerationRequest, *, consume_canned: 
 
     With ``consume_canned=False`` the queue is left alone and the reply is a pure function of ``state.config``
     and ``request`` (callers may then keep it)."""
-    material = _seed_material(state.config.seed, request)
-    canned = state.next_reply() if consume_canned else None
+    return _generate(state, request, state.next_reply() if consume_canned else None)
+
+
+def generate_text(
+    state: ServerState, prompt: str, key: bytes, choice_index: int, limit: int | None, stop: tuple[str, ...]
+) -> Generation:
+    """What :func:`generate` gives a request without tools or a schema (``GenerationRequest(prompt, key,
+    choice_index, max_tokens=limit, stop=stop)``), without making the request: sentences from the pool straight
+    away when no canned reply is queued and the mode is not echo (the common chat request). Consumes a canned
+    reply as :func:`generate` does."""
+    canned = state.next_reply()
+    config = state.config
+    if canned is not None or config.mode == "echo":
+        return _generate(state, GenerationRequest(prompt, key, choice_index, max_tokens=limit, stop=stop), canned)
+    # as in :func:`_generate`: the first ``limit + 3`` pieces are all a cut reply can show
+    pieces = reply_pieces(
+        _seed_material(config.seed, choice_index, key),
+        config.min_reply_tokens,
+        config.max_reply_tokens,
+        most=None if limit is None else limit + 3,
+    )
+    return _pieces_generation(pieces, limit, stop)
+
+
+def _generate(state: ServerState, request: GenerationRequest, canned: CannedReply | None) -> Generation:
+    """:func:`generate` with the canned reply (if any) already taken from the queue."""
+    material = _seed_material(state.config.seed, request.choice_index, request.key)
     limit = request.limit
     budget = char_budget(limit)
     if canned is not None:
@@ -164,9 +190,9 @@ def generate(state: ServerState, request: GenerationRequest, *, consume_canned: 
         return _tool_generation(calls, limit)
     if request.json_schema is not None:
         value = value_for_schema(request.json_schema, rng or _rng(material), budget=budget)
-        return _text_generation(json.dumps(value, separators=(",", ":"), ensure_ascii=False), request)
+        return _text_generation(json.dumps(value, separators=(",", ":"), ensure_ascii=False), limit, request.stop)
     if state.config.mode == "echo":
-        return _text_generation(request.prompt, request)
+        return _text_generation(request.prompt, limit, request.stop)
     # the first ``limit + 3`` pieces are all a cut reply can show (a stop sequence may span the last ones)
     pieces = reply_pieces(
         material,
@@ -175,12 +201,12 @@ def generate(state: ServerState, request: GenerationRequest, *, consume_canned: 
         most=None if limit is None else limit + 3,
         leading_space=request.continuation,
     )
-    return _pieces_generation(pieces, request)
+    return _pieces_generation(pieces, limit, request.stop)
 
 
-def _seed_material(config_seed: int, request: GenerationRequest) -> bytes:
+def _seed_material(config_seed: int, choice_index: int, key: bytes) -> bytes:
     """What every draw for one choice is seeded from: the config's seed, the choice and the request's key."""
-    return f"{config_seed}:{request.choice_index}:".encode() + request.key
+    return f"{config_seed}:{choice_index}:".encode() + key
 
 
 def _rng(material: bytes) -> random.Random:
@@ -204,8 +230,8 @@ def _from_canned(canned: CannedReply, request: GenerationRequest, rng: random.Ra
         ]
         return _tool_generation(calls, request.limit)
     if canned.pieces is not None:
-        return _chunked_generation(canned.pieces, request)
-    return _text_generation(canned.content or "", request)
+        return _chunked_generation(canned.pieces, request.limit, request.stop)
+    return _text_generation(canned.content or "", request.limit, request.stop)
 
 
 def _tools_to_call(request: GenerationRequest, rng: random.Random) -> list[ToolSpec]:
@@ -258,19 +284,20 @@ def _tool_generation(calls: list[PlannedToolCall], limit: int | None) -> Generat
     return Generation(None, None, tuple(kept), "tool_calls", used)
 
 
-def _stop_cut(text: str, request: GenerationRequest) -> int:
+def _stop_cut(text: str, stop: tuple[str, ...]) -> int:
     """Where the first stop sequence starts in ``text``, or -1."""
-    if not request.stop:
+    if not stop:
         return -1
-    return min((found for stop in request.stop if stop and (found := text.find(stop)) >= 0), default=-1)
+    return min((found for sequence in stop if sequence and (found := text.find(sequence)) >= 0), default=-1)
 
 
-def _text_generation(text: str, request: GenerationRequest, *, known_tokens: int | None = None) -> Generation:
+def _text_generation(
+    text: str, limit: int | None, stop: tuple[str, ...], *, known_tokens: int | None = None
+) -> Generation:
     """``text``, cut before the first stop sequence, then to the limit. ``known_tokens``: how many pieces
     ``text`` splits into, when the caller knows (it then is not split at all when it fits)."""
-    limit = request.limit
     text = _clipped(text, char_budget(limit))
-    cut = _stop_cut(text, request)
+    cut = _stop_cut(text, stop)
     if cut >= 0:
         text, known_tokens = text[:cut], None
     tokens = known_tokens if known_tokens is not None else count_tokens(text)
@@ -279,24 +306,22 @@ def _text_generation(text: str, request: GenerationRequest, *, known_tokens: int
     return Generation(text, None, (), "stop", tokens)
 
 
-def _pieces_generation(pieces: list[str], request: GenerationRequest) -> Generation:
+def _pieces_generation(pieces: list[str], limit: int | None, stop: tuple[str, ...]) -> Generation:
     """Text of known token ``pieces``, cut like :func:`_text_generation` (without splitting it again)."""
     text = "".join(pieces)
-    if _stop_cut(text, request) >= 0:
-        return _text_generation(text, request)
-    limit = request.limit
+    if stop and _stop_cut(text, stop) >= 0:
+        return _text_generation(text, limit, stop)
     if limit is not None and len(pieces) > limit:
         kept = tuple(pieces[:limit])
         return Generation("".join(kept), kept, (), "length", limit)
     return Generation(text, tuple(pieces), (), "stop", len(pieces))
 
 
-def _chunked_generation(chunks: tuple[str, ...], request: GenerationRequest) -> Generation:
+def _chunked_generation(chunks: tuple[str, ...], limit: int | None, stop: tuple[str, ...]) -> Generation:
     """A canned reply's own chunks, cut like :func:`_text_generation` (a chunk counts as one token)."""
-    limit = request.limit
     kept = list(chunks if limit is None else chunks[: limit + 1])
     text = "".join(kept)
-    cut = _stop_cut(text, request)
+    cut = _stop_cut(text, stop)
     if cut >= 0:
         kept = split_tokens(text[:cut])
     if limit is not None and len(kept) > limit:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import random
+import struct
 from dataclasses import dataclass
 
 __all__ = ["LONGEST", "PER_LENGTH", "SHORTEST", "WORDS", "Sentence", "reply_pieces"]
@@ -36,6 +37,8 @@ PER_LENGTH = 128
 _BODY_SHORTEST = 5
 #: bytes of digest for the reply's length
 _LENGTH_BYTES = 8
+#: the reply's length draw: the digest's first :data:`_LENGTH_BYTES` as a big-endian number (in a 1-tuple)
+_length_draw = struct.Struct(">Q").unpack_from
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,28 +88,38 @@ def reply_pieces(
     """The token pieces of a reply of whole sentences, ``shortest..longest`` tokens long (the text is their join),
     drawn from ``material``; with ``most``, only the first ``most`` of them (the same pieces, made without the
     rest)."""
-    longest = max(shortest, longest)
-    wanted = longest if most is None else max(0, min(longest, most))
+    # (comparisons rather than ``min`` and ``max``: this runs for every reply)
+    if longest < shortest:
+        longest = shortest
+    wanted = longest if most is None or most >= longest else most if most > 0 else 0
     # the length's draw and at most one pair of draws per ``_BODY_SHORTEST`` tokens wanted (and one more)
     draws = hashlib.shake_128(material).digest(_LENGTH_BYTES + 2 * (wanted // _BODY_SHORTEST + 2))
-    length = shortest + int.from_bytes(draws[:_LENGTH_BYTES], "big") % (longest - shortest + 1)
-    wanted = min(length, wanted)
+    length = shortest + _length_draw(draws)[0] % (longest - shortest + 1)
+    if length < wanted:
+        wanted = length
     if wanted <= 0:
         return []
     if length == 1:
         return ["."]
-    pieces: list[str] = []
-    extend = pieces.extend
-    position = _LENGTH_BYTES
-    remaining = length
-    first = not leading_space
-    while len(pieces) < wanted:
+    pool = _POOL
+    # the first sentence, with or without its leading space; then the others, each with the space before it
+    size = length if length <= LONGEST else min(_BODY_SHORTEST + (draws[_LENGTH_BYTES] & 15), length - 2)
+    sentence = pool[size][draws[_LENGTH_BYTES + 1] & (PER_LENGTH - 1)]
+    pieces = list(sentence.spaced_pieces if leading_space else sentence.pieces)
+    made = size
+    position = _LENGTH_BYTES + 2
+    while made < wanted:
         # the last sentence takes what remains; one before it leaves at least a shortest sentence
-        size = remaining if remaining <= LONGEST else min(_BODY_SHORTEST + (draws[position] & 15), remaining - 2)
-        sentence = _POOL[size][draws[position + 1] & (PER_LENGTH - 1)]
-        extend(sentence.pieces if first else sentence.spaced_pieces)
-        first = False
+        remaining = length - made
+        if remaining <= LONGEST:
+            size = remaining
+        else:
+            size = _BODY_SHORTEST + (draws[position] & 15)
+            if size > remaining - 2:
+                size = remaining - 2
+        pieces += pool[size][draws[position + 1] & (PER_LENGTH - 1)].spaced_pieces
+        made += size
         position += 2
-        remaining -= size
-    del pieces[wanted:]
+    if made > wanted:
+        del pieces[wanted:]
     return pieces

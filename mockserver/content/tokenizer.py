@@ -21,6 +21,7 @@ __all__ = [
     "count_tokens",
     "iter_tokens",
     "split_tokens",
+    "text_message_tokens",
 ]
 
 #: tokens every chat message costs besides its content (role and separators), as OpenAI's cookbook counts them
@@ -43,11 +44,31 @@ _PIECE = re.compile(
     r"""|\s+(?!\S)"""  # whitespace that does not lead into a word
     r"""|\s+""",
 )
+#: whitespace as ``\s`` matches it in ASCII text (``\x1c``-``\x1f`` too)
+_ASCII_SPACE = r"\t\n\x0b\x0c\r\x1c-\x1f "
+#: punctuation in ASCII text: neither whitespace nor a word character
+_ASCII_PUNCTUATION = rf"[^{_ASCII_SPACE}A-Za-z0-9_]"
+#: what a piece that starts with a space holds after it, at most
+_AFTER_SPACE = LONGEST_PIECE - 1
+#: the final pieces of ASCII text: :data:`_PIECE`'s classes spelled as ASCII ranges, its long pieces split in the
+#: pattern (a run's first piece with its leading space, then pieces of :data:`LONGEST_PIECE` characters), the
+#: alternatives that begin with a space first (a contraction never follows punctuation here, so a split run of
+#: punctuation is not taken for one)
+_ASCII_PIECE = re.compile(
+    rf""" (?:[A-Za-z]{{1,{_AFTER_SPACE}}}|[0-9]{{1,3}}"""
+    rf"""|{_ASCII_PUNCTUATION}{{1,{_AFTER_SPACE}}}|_{{1,{_AFTER_SPACE}}})"""
+    rf"""|[A-Za-z]{{1,{LONGEST_PIECE}}}"""
+    r"""|[0-9]{1,3}"""
+    rf"""|(?<!{_ASCII_PUNCTUATION})'(?:s|t|re|ve|m|ll|d)(?![A-Za-z])"""
+    rf"""|{_ASCII_PUNCTUATION}{{1,{LONGEST_PIECE}}}"""
+    rf"""|_{{1,{LONGEST_PIECE}}}"""
+    rf"""|[{_ASCII_SPACE}]{{1,{LONGEST_PIECE}}}(?![^{_ASCII_SPACE}])"""
+    rf"""|[{_ASCII_SPACE}]""",
+)
 
 
-def split_tokens(text: str) -> list[str]:
-    """Split ``text`` into token pieces; ``"".join(split_tokens(text)) == text``."""
-    found: list[str] = _PIECE.findall(text)
+def _split_long(found: list[str]) -> list[str]:
+    """``found`` with every piece longer than :data:`LONGEST_PIECE` cut into pieces that long (and the rest)."""
     if not found or max(map(len, found)) <= LONGEST_PIECE:
         return found
     pieces: list[str] = []
@@ -59,8 +80,20 @@ def split_tokens(text: str) -> list[str]:
     return pieces
 
 
+def split_tokens(text: str) -> list[str]:
+    """Split ``text`` into token pieces; ``"".join(split_tokens(text)) == text``."""
+    if text.isascii():
+        found: list[str] = _ASCII_PIECE.findall(text)
+        return found
+    return _split_long(_PIECE.findall(text))
+
+
 def iter_tokens(text: str) -> Iterator[str]:
     """``split_tokens(text)`` one piece at a time, holding none of the others (for streaming a long text)."""
+    if text.isascii():
+        for match in _ASCII_PIECE.finditer(text):
+            yield match.group()
+        return
     for match in _PIECE.finditer(text):
         piece = match.group()
         while len(piece) > LONGEST_PIECE:
@@ -71,6 +104,8 @@ def iter_tokens(text: str) -> Iterator[str]:
 
 def count_tokens(text: str) -> int:
     """``len(split_tokens(text))``, without building the split pieces."""
+    if text.isascii():
+        return len(_ASCII_PIECE.findall(text))
     found: list[str] = _PIECE.findall(text)
     if not found or max(map(len, found)) <= LONGEST_PIECE:
         return len(found)
@@ -96,6 +131,14 @@ def count_message_tokens(messages: Iterable[Mapping[str, Any]]) -> int:
                 known = role_tokens(value) if name == "role" else None
                 total += (known if known is not None else count_tokens(value)) + (1 if name == "name" else 0)
     return total
+
+
+def text_message_tokens(role: str, content: str, name: str | None = None) -> int:
+    """What :func:`count_message_tokens` counts for a message of only a role, text content and perhaps a name (the
+    same number, without looking through a mapping); add :data:`REPLY_PRIMING_TOKENS` once per request."""
+    known = _ROLE_TOKENS.get(role)
+    tokens = MESSAGE_OVERHEAD_TOKENS + (known if known is not None else count_tokens(role)) + count_tokens(content)
+    return tokens if name is None else tokens + count_tokens(name) + 1
 
 
 def _content_tokens(content: Any) -> int:

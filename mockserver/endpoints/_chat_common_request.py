@@ -15,12 +15,13 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
-from ..content.tokenizer import count_message_tokens
+from ..content.tokenizer import REPLY_PRIMING_TOKENS, text_message_tokens
 from ..state.server_state import ServerState
 from ..wire.errors import APIErrorResponse
-from ._chat_request import ChatRequest, prompt_text
-from ._generation_fields import known_model, reply_key
+from ._chat_request import ChatRequest
+from ._generation_fields import reply_key
 from ._request_limits import check_max_tokens
+from .models import check_model_served
 
 __all__ = ["common_chat_request"]
 
@@ -75,33 +76,42 @@ def common_chat_request(body: Mapping[str, Any], state: ServerState) -> ChatRequ
         return None
     limit_param = "max_completion_tokens" if checked.max_completion_tokens is not None else "max_tokens"
     max_tokens = checked.max_completion_tokens if checked.max_completion_tokens is not None else checked.max_tokens
+    model = checked.model
     try:
-        model = known_model(body, state)
+        check_model_served(state.config, model, quote="`")
         output_limit = check_max_tokens(state, model, max_tokens, limit_param)
     except APIErrorResponse:
         return None
-    messages = tuple(body["messages"])
+    # the prompt and its tokens from the checked messages (what ``prompt_text`` and ``count_message_tokens`` give
+    # for their mappings: every message here has a role, text content and perhaps a name)
+    prompt_tokens = REPLY_PRIMING_TOKENS
+    prompt = None
+    for message in reversed(checked.messages):
+        prompt_tokens += text_message_tokens(message.role, message.content, message.name)
+        if prompt is None and message.role == "user":
+            prompt = message.content
     stop = checked.stop
     tier = checked.service_tier
+    # by position: a struct takes them several times faster than by keyword (each is named by its field)
     return ChatRequest(
-        model=model,
-        messages=messages,
-        prompt=prompt_text(messages),
-        prompt_tokens=count_message_tokens(messages),
-        key=reply_key(body),
-        n=checked.n or 1,
-        stream=stream,
-        include_usage=bool(checked.stream_options is not None and checked.stream_options.include_usage),
-        max_tokens=max_tokens,
-        stop=() if stop is None else (stop,) if isinstance(stop, str) else tuple(stop),
-        logprobs=bool(checked.logprobs),
-        top_logprobs=checked.top_logprobs or 0,
-        tools=(),
-        tool_choice="auto",
-        parallel_tool_calls=True if checked.parallel_tool_calls is None else checked.parallel_tool_calls,
-        json_schema=None,
-        store=bool(checked.store),
-        metadata={},
-        service_tier="default" if tier in (None, "auto") else tier,
-        output_limit=output_limit,
+        model,  # model
+        tuple(body["messages"]),  # messages
+        checked.messages[-1].content if prompt is None else prompt,  # prompt
+        prompt_tokens,  # prompt_tokens
+        reply_key(body),  # key
+        checked.n or 1,  # n
+        stream,  # stream
+        bool(checked.stream_options is not None and checked.stream_options.include_usage),  # include_usage
+        max_tokens,  # max_tokens
+        () if stop is None else (stop,) if isinstance(stop, str) else tuple(stop),  # stop
+        bool(checked.logprobs),  # logprobs
+        checked.top_logprobs or 0,  # top_logprobs
+        (),  # tools
+        "auto",  # tool_choice
+        True if checked.parallel_tool_calls is None else checked.parallel_tool_calls,  # parallel_tool_calls
+        None,  # json_schema
+        bool(checked.store),  # store
+        {},  # metadata
+        "default" if tier in (None, "auto") else tier,  # service_tier
+        output_limit,  # output_limit
     )

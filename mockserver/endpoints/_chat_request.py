@@ -8,8 +8,9 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
+
+import msgspec
 
 from ..content.generation import ToolSpec
 from ..content.tokenizer import count_message_tokens, count_tokens
@@ -43,10 +44,8 @@ PART_TYPES = ("text", "image_url", "input_audio", "file", "refusal")
 _FUNCTION_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 
 
-# a value, never changed once made; not ``frozen`` only because that makes it several times slower to create
-# (one or more are made for every request)
-@dataclass(slots=True)
-class ChatRequest:
+# a msgspec struct rather than a frozen dataclass: as immutable, and many times faster to make
+class ChatRequest(msgspec.Struct, frozen=True):
     model: str
     messages: tuple[dict[str, Any], ...]
     prompt: str

@@ -92,8 +92,13 @@ def metadata_field(body: Mapping[str, Any]) -> dict[str, str]:
 
 def reply_key(body: Mapping[str, Any], *, also_ignore: frozenset[str] = frozenset()) -> bytes:
     """Canonical bytes of what decides a reply's content: the body without delivery-only fields."""
-    ignored = CONTENT_NEUTRAL_FIELDS | also_ignore
-    content = {name: value for name, value in body.items() if name not in ignored}
+    ignored = CONTENT_NEUTRAL_FIELDS | also_ignore if also_ignore else CONTENT_NEUTRAL_FIELDS
+    # a body without such fields (most are) is its own content
+    content = (
+        body
+        if type(body) is dict and ignored.isdisjoint(body)
+        else {name: value for name, value in body.items() if name not in ignored}
+    )
     try:
         return orjson.dumps(content, option=orjson.OPT_SORT_KEYS)
     except orjson.JSONEncodeError:  # what orjson does not encode (an integer past 64 bits), parsed elsewhere
@@ -108,17 +113,21 @@ def system_fingerprint(state: ServerState, model: str) -> str:
 
 
 def usage_body(prompt_tokens: int, completion_tokens: int, *, details: bool = True) -> dict[str, Any]:
-    usage: dict[str, Any] = {
+    if not details:
+        return {
+            "prompt_tokens": prompt_tokens,
+            "completion_tokens": completion_tokens,
+            "total_tokens": prompt_tokens + completion_tokens,
+        }
+    return {
         "prompt_tokens": prompt_tokens,
         "completion_tokens": completion_tokens,
         "total_tokens": prompt_tokens + completion_tokens,
-    }
-    if details:
-        usage["prompt_tokens_details"] = {"cached_tokens": 0, "audio_tokens": 0}
-        usage["completion_tokens_details"] = {
+        "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
+        "completion_tokens_details": {
             "reasoning_tokens": 0,
             "audio_tokens": 0,
             "accepted_prediction_tokens": 0,
             "rejected_prediction_tokens": 0,
-        }
-    return usage
+        },
+    }

@@ -6,6 +6,8 @@ from typing import Any
 
 import jsonschema
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mockserver import CannedReply, CannedToolCall, ServerConfig
 from mockserver.content.generation import (
@@ -14,6 +16,7 @@ from mockserver.content.generation import (
     PlannedToolCall,
     ToolSpec,
     generate,
+    generate_text,
 )
 from mockserver.content.tokenizer import split_tokens
 from mockserver.state.server_state import ServerState
@@ -214,3 +217,35 @@ def test_a_continuation_starts_with_a_space() -> None:
 def test_without_parallel_tool_calls_only_one_tool_is_called() -> None:
     request = _request(prompt="use get_time and get_weather", tools=(WEATHER, CLOCK), parallel_tool_calls=False)
     assert len(generate(_state(), request).tool_calls) == 1
+
+
+# no deadline: a loaded machine may take long over one example
+@settings(deadline=None)
+@given(
+    key=st.binary(max_size=12),
+    choice_index=st.integers(0, 3),
+    limit=st.none() | st.integers(1, 60),
+    stop=st.lists(st.sampled_from(["", ".", ",", " the", "model", "zz"]), max_size=2).map(tuple),
+    mode=st.sampled_from(["generate", "echo"]),
+    canned=st.sampled_from([None, "Canned, it is. Then more.", ("Can", "ned", ".")]),
+    lengths=st.sampled_from([(8, 48), (1, 1), (30, 90), (5, 2)]),
+)
+def test_generate_text_is_what_generate_gives_a_request_without_tools(
+    key: bytes,
+    choice_index: int,
+    limit: int | None,
+    stop: tuple[str, ...],
+    mode: str,
+    canned: str | tuple[str, ...] | None,
+    lengths: tuple[int, int],
+) -> None:
+    config = {"mode": mode, "min_reply_tokens": lengths[0], "max_reply_tokens": lengths[1]}
+    states = _state(**config), _state(**config)
+    if canned is not None:
+        reply = CannedReply(content=canned) if isinstance(canned, str) else CannedReply(pieces=canned)
+        for state in states:
+            state.push_replies(reply)
+    request = _request("Echo this, please.", key, choice_index=choice_index, max_tokens=limit, stop=stop)
+    direct = generate_text(states[0], request.prompt, key, choice_index, limit, stop)
+    assert direct == generate(states[1], request)
+    assert states[0].next_reply() is None  # the canned reply was consumed, as generate consumes it

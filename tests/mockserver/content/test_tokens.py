@@ -1,16 +1,21 @@
 from __future__ import annotations
 
-from hypothesis import given
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from mockserver.content.tokenizer import (
+    _ASCII_PIECE,
+    _PIECE,
     ATTACHMENT_TOKENS,
     IMAGE_TOKENS,
     MESSAGE_OVERHEAD_TOKENS,
     REPLY_PRIMING_TOKENS,
+    _split_long,
     count_message_tokens,
     count_tokens,
+    iter_tokens,
     split_tokens,
+    text_message_tokens,
 )
 
 
@@ -66,3 +71,56 @@ def test_assistant_tool_calls_count_their_name_and_arguments() -> None:
     without = count_message_tokens([{"role": "assistant", "content": None}])
     with_call = count_message_tokens([{"role": "assistant", "content": None, "tool_calls": [call]}])
     assert with_call == without + count_tokens("get_weather") + count_tokens('{"city":"Oslo"}')
+
+
+#: ASCII text weighted towards what the two piece patterns must agree on: each class, the contractions, spaces
+#: before every class, and the whitespace that is not a space (``\x1c``-``\x1f`` are whitespace too)
+ASCII_TEXT = st.text(
+    alphabet=st.characters(max_codepoint=127)
+    | st.sampled_from([" ", " ", "'", "s", "l", "r", "e", "_", "7", "!", "\t", "\n", "\x1c", "\x1f", "\x0b"]),
+    max_size=40,
+)
+
+
+#: ASCII text of runs (long ones too, around the longest piece) of one character or contraction each
+ASCII_RUNS = st.lists(
+    st.tuples(
+        st.sampled_from(["a", "Z", "'", "'s", "'ll", "!", ".", "_", "7", " ", " x", "\t", "\n", "\x1c"]),
+        st.sampled_from([11, 12, 13, 24]) | st.integers(1, 30),
+    ),
+    max_size=8,
+).map(lambda runs: "".join(unit * length for unit, length in runs))
+
+
+# no deadline: a loaded machine may take long over one example
+@settings(deadline=None)
+@given(ASCII_TEXT | ASCII_RUNS | st.lists(ASCII_TEXT | ASCII_RUNS, max_size=3).map("".join))
+@example("!" * 12 + "'s")  # a contraction right after a split run of punctuation is not one
+@example(" " * 13 + "word")  # a split run of spaces, its last space leading the word
+@example(" " + "b" * 12 + " " + "_" * 25 + "\n" * 14 + "x")
+def test_ascii_text_gives_the_pieces_of_the_unicode_pattern_split(text: str) -> None:
+    assert _ASCII_PIECE.findall(text) == _split_long(_PIECE.findall(text))
+    assert split_tokens(text) == list(iter_tokens(text))
+    assert count_tokens(text) == len(split_tokens(text))
+
+
+# no deadline: a loaded machine may take long over one example
+@settings(deadline=None)
+@given(
+    messages=st.lists(
+        st.tuples(
+            st.sampled_from(["system", "user", "assistant", "developer", "robot"]),
+            st.text(max_size=30) | ASCII_TEXT,
+            st.none() | st.text(max_size=8),
+        ),
+        min_size=1,
+        max_size=4,
+    )
+)
+def test_text_messages_count_as_their_mappings_do(messages: list[tuple[str, str, str | None]]) -> None:
+    mappings = [
+        {"role": role, "content": content} if name is None else {"role": role, "content": content, "name": name}
+        for role, content, name in messages
+    ]
+    counted = REPLY_PRIMING_TOKENS + sum(text_message_tokens(*message) for message in messages)
+    assert counted == count_message_tokens(mappings)
