@@ -4,6 +4,7 @@ chat and responses accept."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Mapping
@@ -109,7 +110,13 @@ def reply_key(body: Mapping[str, Any], *, also_ignore: frozenset[str] = frozense
 
 def system_fingerprint(state: ServerState, model: str) -> str:
     """``fp_`` + 10 hex, fixed for a (seed, model) pair, as a model deployment's is."""
-    return "fp_" + hashlib.sha256(f"{state.config.seed}:{model}".encode()).hexdigest()[:10]
+    return _fingerprint(state.config.seed, model)
+
+
+# a pure function's results kept (it runs for every reply); bounded, and nothing it holds changes any answer
+@functools.lru_cache(maxsize=1024)
+def _fingerprint(seed: int, model: str) -> str:
+    return "fp_" + hashlib.sha256(f"{seed}:{model}".encode()).hexdigest()[:10]
 
 
 def usage_body(prompt_tokens: int, completion_tokens: int, *, details: bool = True) -> dict[str, Any]:
