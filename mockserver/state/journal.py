@@ -280,7 +280,7 @@ class Journal:
     ) -> JournalRecord:
         self._seq += 1
         record = JournalRecord(self._seq, request_id, received_at, method, path, query, headers)
-        record.cost += sum(map(len, headers)) + sum(map(len, headers.values()))
+        record.cost += len("".join(headers)) + len("".join(headers.values()))
         return record
 
     def _hold_locked(self, record: JournalRecord) -> None:
@@ -305,7 +305,7 @@ class Journal:
             if name in kept:
                 kept[name] = redact_secret(kept[name])
         longest = self._longest_kept
-        if max(map(len, kept.values()), default=0) > longest:
+        if len("".join(kept.values())) > longest:  # none can be too long when all together are not
             for name, value in kept.items():
                 if len(value) > longest and name not in self._secrets:
                     kept[name] = _truncated_text(value, longest)
