@@ -51,10 +51,10 @@ class MockApp(Starlette):
 
 
 async def _serve_hot(endpoint: Endpoint, scope: Scope, receive: Receive, send: Send, state: ServerState) -> None:
-    headers = OpenAIHeaders(scope, state, send)
+    headers = OpenAIHeaders(scope, state)
     try:
         # the headers are added to the response's start: a stream's events go straight to ``send``
-        await endpoint.serve(scope, receive, headers.send, send)
+        await endpoint.serve(scope, receive, headers.sending(send), send)
     except Exception as exc:  # as Starlette's ServerErrorMiddleware, the outermost layer, answers it
         if not headers.started:
             response = await _server_error(Request(scope), exc)

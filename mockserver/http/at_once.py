@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from starlette.types import Message, Scope
+from starlette.types import Scope
 
 from ..faults.answers import SERVER_ERROR_MESSAGE
 from ..faults.header import FAULT_HEADER
@@ -104,7 +104,7 @@ class AtOnceLane:
             return None
         state = self._state
         scope["app"] = self._app
-        headers = OpenAIHeaders(scope, state, _never_sent)
+        headers = OpenAIHeaders(scope, state)
         received_at = state.journal.now()
         reply = endpoint.reply_at_once(scope, body, state)
         if reply is None:
@@ -141,11 +141,6 @@ class AtOnceLane:
             outcome=outcome,
         )
         state.stats.request_served()
-
-
-async def _never_sent(message: Message) -> None:
-    """The lane hands its response to the protocol: the headers' own ``send`` is never called."""
-    raise AssertionError("the at-once lane sends nothing itself")
 
 
 #: what uvicorn refuses to send in a header's name and in its value

@@ -37,32 +37,37 @@ class OpenAIHeadersMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        await self.app(scope, receive, OpenAIHeaders(scope, scope["app"].state.mock, send).send)
+        await self.app(scope, receive, OpenAIHeaders(scope, scope["app"].state.mock).sending(send))
 
 
 class OpenAIHeaders:
     """One request's side of :class:`OpenAIHeadersMiddleware`: gives the request in ``scope`` its id
-    (``scope["state"]["request_id"]``); :meth:`send` adds the headers to the response's start."""
+    (``scope["state"]["request_id"]``); :meth:`start` adds the headers to the response's start (a ``send`` made by
+    :meth:`sending` does it on the way out)."""
 
-    __slots__ = ("_api", "_request_id_header", "_send", "_started_at", "_state", "started")
+    __slots__ = ("_api", "_request_id_header", "_started_at", "_state", "started")
 
-    def __init__(self, scope: Scope, state: ServerState, send: Send) -> None:
+    def __init__(self, scope: Scope, state: ServerState) -> None:
         request_state = scope.setdefault("state", {})
         # drawn once: a request the at-once lane gave back to the app keeps the id the lane drew
         request_id = request_state.get("request_id") or state.ids.request_id()
         request_state["request_id"] = request_id
         self._state = state
-        self._send = send
         self._started_at = time.perf_counter()
         self._api = scope["path"].startswith(("/v1", "/openai/"))
         self._request_id_header = (b"x-request-id", request_id.encode())
         #: whether the response's start has gone out
         self.started = False
 
-    async def send(self, message: Message) -> None:
-        if message["type"] == "http.response.start":
-            self.start(message)
-        await self._send(message)
+    def sending(self, send: Send) -> Send:
+        """``send`` with the headers added to the response's start."""
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                self.start(message)
+            await send(message)
+
+        return send_with_headers
 
     def start(self, message: Message) -> None:
         """Add the headers to the response's start ``message`` (which is about to go out)."""
