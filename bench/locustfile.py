@@ -78,14 +78,11 @@ class _OpenAIUser(FastHttpUser):
     def next_body(self, *, stream: bool = False) -> str:
         return chat_body(self.user_name, next(self.sent), stream=stream)
 
-
-class ChatUser(_OpenAIUser):
-    weight = 6
-
-    @task
-    def chat(self) -> None:
+    def chat_completion(self, name: str) -> None:
+        """One non-stream chat request, named ``name`` in Locust's stats: a failure unless it is a 200 with a
+        ``choices[0].message``."""
         with self.client.post(
-            CHAT_PATH, data=self.next_body(), headers=JSON_HEADERS, name="chat", catch_response=True
+            CHAT_PATH, data=self.next_body(), headers=JSON_HEADERS, name=name, catch_response=True
         ) as response:
             if response.status_code != 200:
                 response.failure(f"status {response.status_code}")
@@ -93,6 +90,14 @@ class ChatUser(_OpenAIUser):
             choices = response.json().get("choices") or [{}]
             if "message" not in choices[0]:
                 response.failure("no choices[0].message in the reply")
+
+
+class ChatUser(_OpenAIUser):
+    weight = 6
+
+    @task
+    def chat(self) -> None:
+        self.chat_completion("chat")
 
 
 class StreamUser(_OpenAIUser):
@@ -183,8 +188,4 @@ class FaultyUser(_OpenAIUser):
 
     @task(1)
     def healthy(self) -> None:
-        with self.client.post(
-            CHAT_PATH, data=self.next_body(), headers=JSON_HEADERS, name="fault: none", catch_response=True
-        ) as response:
-            if response.status_code != 200:
-                response.failure(f"status {response.status_code}")
+        self.chat_completion("fault: none")
