@@ -9,9 +9,10 @@ from _helpers import post, stream_chunks
 from openai.types.chat import ChatCompletion, ChatCompletionChunk
 from starlette.requests import Request
 
-from mockserver import MockServer
+from mockserver import MockServer, ServerConfig
 from mockserver.endpoints.chat import create_chat_completion
 from mockserver.http.dispatch import Call
+from mockserver.state.server_state import ServerState
 from mockserver.wire.replies import StreamReply
 from mockserver.wire.sse import DONE
 
@@ -190,12 +191,14 @@ async def test_the_stream_reply_ends_with_done_as_its_terminal(server: MockServe
         {"messages": [{"role": "user", "content": "Tell me something 'quoted' \"and\" \\ escaped é"}]},
     ],
 )
-async def test_the_encoded_frames_are_the_events_encoded(server: MockServer, fields: dict[str, Any]) -> None:
+async def test_the_encoded_frames_are_the_events_encoded(fields: dict[str, Any]) -> None:
     """A stream sent as it is goes out as ``frames``; shaped by a fault, as ``events``: the same bytes."""
     request = Request({"type": "http", "method": "POST", "path": "/v1/chat/completions", "headers": []})
     body = {"model": "gpt-4o", "messages": MESSAGES, "stream": True, **fields}
+    # a clock that stands still: both replies are ``created`` in the same second
+    state = ServerState(ServerConfig(), clock=lambda: 1_765_000_000.0)
     # the same request twice: the same text (a fresh id each, so the ids are made alike below)
-    replies = [await create_chat_completion(Call(request, body, server.state)) for _ in range(2)]
+    replies = [await create_chat_completion(Call(request, body, state)) for _ in range(2)]
     framed, evented = replies
     assert isinstance(framed, StreamReply)
     assert isinstance(evented, StreamReply)
