@@ -111,7 +111,7 @@ def _encode_headers(headers: dict[str, str]) -> list[tuple[bytes, bytes]]:
     return [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers.items()]
 
 
-#: delivery as it is, at once (what ``Shaping()`` says; a body shaped so goes out without a header dict)
+#: delivery as it is, at once (what ``Shaping()`` says; a reply delivered so goes out as :func:`at_once_messages`)
 AT_ONCE = Shaping()
 
 
