@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from dataclasses import asdict
 from typing import Any
 
+import httpx
 import orjson
 import pytest
 from uvicorn.server import ServerState as UvicornServerState
@@ -402,6 +403,25 @@ def test_a_header_that_would_break_the_head_is_refused(lane_server: tuple[MockSe
     response = _exchange(server, _request(BODIES[0]))
     assert response.status == 500
     assert response.header(b"set-cookie") is None
+    assert server.journal[0].outcome == "server_cut"
+
+
+def test_a_request_the_lane_gives_back_keeps_the_id_it_drew(
+    lane_server: tuple[MockServer, LaneSpy], app_server: MockServer
+) -> None:
+    """A stream is declined once its body is in, after the lane drew its request id: the app answers it with that
+    id, so a seeded server's ids come out as without the lane."""
+    server, spy = lane_server
+    stream = {**BODIES[0], "stream": True}
+    ids = []
+    for target in (server, app_server):
+        with httpx.Client(base_url=target.url, headers={"Authorization": f"Bearer {KEY}"}, timeout=10) as client:
+            streamed = client.post("/v1/chat/completions", json=stream)
+            plain = client.post("/v1/chat/completions", json=BODIES[0])
+        assert (streamed.status_code, plain.status_code) == (200, 200)
+        ids.append((streamed.headers["x-request-id"], plain.headers["x-request-id"], plain.json()["id"]))
+    assert ids[0] == ids[1]
+    assert spy.answered == 1  # the plain one
 
 
 @pytest.fixture
