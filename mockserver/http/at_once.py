@@ -30,7 +30,6 @@ from ..state.journal import Outcome
 from ..state.server_state import ServerState
 from ..wire.errors import error_body
 from ..wire.replies import BytesReply, JSONReply
-from .bookkeeping import request_headers
 from .delivery import at_once_messages
 from .hot_routes import HotRoutes
 from .middleware import OpenAIHeaders, key_problem
@@ -133,7 +132,7 @@ class AtOnceLane:
             method=scope["method"],
             path=scope["path"],
             query=scope["query_string"].decode("latin-1"),
-            headers=request_headers(scope),
+            headers=scope["headers"],
             body=body,
             status=status,
             bytes_sent=sent,

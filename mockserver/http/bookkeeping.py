@@ -49,7 +49,7 @@ class Tally:
             method=scope["method"],
             path=scope["path"],
             query=scope.get("query_string", b"").decode("latin-1"),
-            headers=self.headers,
+            headers=scope["headers"],
         )
         self._streaming = False
         self._finished = False

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import itertools
 
 import httpx
@@ -95,6 +96,58 @@ def test_entries_are_frozen_snapshots() -> None:
     with pytest.raises(dataclasses.FrozenInstanceError):
         before.status = 200  # type: ignore[misc]
     assert set(before.to_json()) == ENTRY_KEYS
+
+
+SECRET = "sk-journal-secret-0123456789"
+
+
+def test_headers_are_kept_by_name_with_secrets_redacted_and_never_held() -> None:
+    journal = Journal(10, clock=lambda: 1.0)
+    head = [
+        (b"authorization", f"Bearer {SECRET}".encode()),
+        (b"x-trace", b"first"),
+        (b"API-Key", SECRET.encode()),  # a name not lowercased, as a server other than uvicorn may give it
+        (b"x-trace", b"second"),
+        (b"x-note", "caf\u00e9".encode("latin-1")),
+    ]
+    record = journal.begin(request_id="req_1", method="GET", path="/v1/models", query="", headers=head)
+    (entry,) = journal.entries()
+    assert entry.headers == {
+        "authorization": "Bearer ***6789",
+        "x-trace": "second",  # the last of a repeated header
+        "api-key": "***6789",
+        "x-note": "caf\u00e9",
+    }
+    assert isinstance(record.headers, list)  # kept as the head's pairs (no value too long)
+    assert SECRET not in repr(record)
+    assert all(SECRET.encode() not in value for _, value in record.headers)
+    assert head[0][1] == f"Bearer {SECRET}".encode()  # the request's own headers are left as they were
+    assert journal.bytes_kept == 512 + sum(len(name) + len(value) for name, value in record.headers)
+
+
+def test_a_header_value_longer_than_the_journal_keeps_is_kept_truncated_with_its_digest() -> None:
+    journal = Journal(10, clock=lambda: 1.0, longest_kept=16)
+    long_value = b"v" * 40
+    head = [(b"authorization", f"Bearer {SECRET}".encode()), (b"x-long", long_value), (b"x-short", b"ok")]
+    journal.answered(
+        request_id="req_1",
+        method="POST",
+        path="/v1/chat/completions",
+        query="",
+        headers=head,
+        body=b"{}",
+        status=200,
+        bytes_sent=2,
+        received_at=1.0,
+    )
+    (entry,) = journal.entries()
+    digest = hashlib.sha256(long_value).hexdigest()
+    assert entry.headers == {
+        "authorization": "Bearer ***6789",  # redacted, never truncated
+        "x-long": f"{'v' * 16}\u2026[truncated 40 bytes sha256:{digest}]",
+        "x-short": "ok",
+    }
+    assert (entry.status, entry.bytes_sent, entry.outcome, entry.body) == (200, 2, "completed", {})
 
 
 def test_a_request_is_recorded_with_its_parts_and_its_answer(server: MockServer) -> None:
