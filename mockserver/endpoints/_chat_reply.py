@@ -88,6 +88,32 @@ class ChatReply(msgspec.Struct, frozen=True):
             "system_fingerprint": self.fingerprint,
         }
 
+    def encoded_body(self) -> bytes:
+        """:meth:`body` encoded: the same bytes as ``dumps(self.body())``, made by filling the fixed parts of the
+        body around its values when every choice is text without logprobs (the common reply)."""
+        if any(choice.logprobs_top is not None or choice.generation.tool_calls for choice in self.choices):
+            return dumps(self.body())
+        if len(self.choices) == 1:
+            choice = self.choices[0]
+            choices = _TEXT_CHOICE % (0, dumps(choice.generation.text), dumps(choice.generation.finish_reason))
+        else:
+            choices = b",".join(
+                _TEXT_CHOICE % (choice.index, dumps(choice.generation.text), dumps(choice.generation.finish_reason))
+                for choice in self.choices
+            )
+        prompt_tokens, completion_tokens = self.request.prompt_tokens, self.completion_tokens
+        return _BODY % (
+            dumps(self.id),
+            self.created,
+            dumps(self.request.model),
+            choices,
+            prompt_tokens,
+            completion_tokens,
+            prompt_tokens + completion_tokens,
+            dumps(self.request.service_tier),
+            dumps(self.fingerprint),
+        )
+
     def chunk_events(self) -> Iterator[SSEEvent]:
         """Every ``chat.completion.chunk`` event, choices interleaved; the usage chunk last when asked for; made
         one at a time as they are taken.
@@ -149,6 +175,21 @@ class ChatReply(msgspec.Struct, frozen=True):
         if self.request.include_usage:
             chunk["usage"] = None
         return chunk
+
+
+#: the fixed parts of :meth:`ChatReply.body` encoded, around its values (``%b``: encoded JSON)
+_BODY = (
+    b'{"id":%b,"object":"chat.completion","created":%d,"model":%b,"choices":[%b],'
+    b'"usage":{"prompt_tokens":%d,"completion_tokens":%d,"total_tokens":%d,'
+    b'"prompt_tokens_details":{"cached_tokens":0,"audio_tokens":0},'
+    b'"completion_tokens_details":{"reasoning_tokens":0,"audio_tokens":0,"accepted_prediction_tokens":0,'
+    b'"rejected_prediction_tokens":0}},"service_tier":%b,"system_fingerprint":%b}'
+)
+#: one text choice without logprobs, encoded
+_TEXT_CHOICE = (
+    b'{"index":%d,"message":{"role":"assistant","content":%b,"refusal":null,"annotations":[]},'
+    b'"logprobs":null,"finish_reason":%b}'
+)
 
 
 def generate_choices(

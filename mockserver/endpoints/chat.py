@@ -15,10 +15,11 @@ from starlette.routing import BaseRoute, Route
 from ..content.generation import Generation
 from ..http.dispatch import Call, Endpoint
 from ..state.server_state import ServerState
+from ..wire.json_codec import Encoded
 from ..wire.replies import JSONReply, Reply, StreamReply
 from ..wire.sse import DONE
 from ._chat_common_request import common_chat_request
-from ._chat_reply import generate_choices, plan_reply
+from ._chat_reply import ChatReply, generate_choices, plan_reply
 from ._chat_request import ChatRequest, parse_chat_request
 from ._chat_store import store_reply, stored_routes
 from ._generation_fields import system_fingerprint
@@ -40,7 +41,9 @@ def create_chat_completion_at_once(call: Call) -> Reply | None:
     request = _checked_request(call)
     if request.stream or expected_tokens(state, request) > HEAVY_TOKENS:
         return None
-    return _answer(state, request, generate_choices(state, request))
+    reply = _planned(state, request, generate_choices(state, request))
+    # encoded here: nothing reshapes a reply the at-once lane sends (no rule or fault applies to it)
+    return JSONReply(Encoded(reply.encoded_body()), tokens=reply.total_tokens)
 
 
 def _checked_request(call: Call) -> ChatRequest:
@@ -49,12 +52,18 @@ def _checked_request(call: Call) -> ChatRequest:
 
 
 def _answer(state: ServerState, request: ChatRequest, generations: tuple[Generation, ...]) -> Reply:
-    reply = plan_reply(state, request, generations, system_fingerprint(state, request.model))
-    if request.store:
-        store_reply(state, reply)
+    reply = _planned(state, request, generations)
     if request.stream:
         return StreamReply(reply.chunk_events(), (DONE,), tokens=reply.total_tokens, frames=reply.chunk_frames())
     return JSONReply(reply.body(), tokens=reply.total_tokens)
+
+
+def _planned(state: ServerState, request: ChatRequest, generations: tuple[Generation, ...]) -> ChatReply:
+    """The reply to ``request`` with these choices, stored when the request asks for that."""
+    reply = plan_reply(state, request, generations, system_fingerprint(state, request.model))
+    if request.store:
+        store_reply(state, reply)
+    return reply
 
 
 def routes() -> list[BaseRoute]:

@@ -7,13 +7,17 @@ from typing import Any
 
 import orjson
 
-__all__ = ["JSONDecodeError", "dumps", "loads"]
+__all__ = ["Encoded", "JSONDecodeError", "dumps", "loads"]
 
 JSONDecodeError = orjson.JSONDecodeError
 
 #: compact JSON bytes, as OpenAI sends them - orjson's own function, so hot paths (a call per streamed token)
 #: pay no wrapper call
 dumps: Callable[[Any], bytes] = orjson.dumps
+
+
+#: JSON already encoded, which :func:`dumps` writes as it is (alone, or as a value inside another)
+Encoded = orjson.Fragment
 
 
 def loads(data: bytes | str) -> Any:
