@@ -30,7 +30,7 @@ from ..state.journal import Outcome
 from ..state.server_state import ServerState
 from ..wire.errors import error_body
 from ..wire.replies import BytesReply, JSONReply
-from .delivery import at_once_messages
+from .delivery import at_once_response
 from .hot_routes import HotRoutes
 from .middleware import OpenAIHeaders, key_problem
 
@@ -41,7 +41,14 @@ _logger = logging.getLogger("mockserver")
 #: the largest body the lane waits for (uvicorn stops reading a connection past this much unread body)
 LARGEST_BODY = 64 * 1024
 
-_FAULT_HEADER = FAULT_HEADER.encode("latin-1")
+#: what the lane looks for in a request's head: its body's length, its key, and what it never takes
+_LENGTH, _KEY, _DECLINED = range(3)
+_WATCHED = {
+    b"content-length": _LENGTH,
+    b"authorization": _KEY,
+    FAULT_HEADER.encode("latin-1"): _DECLINED,
+    b"transfer-encoding": _DECLINED,
+}
 
 
 # a value, never changed once made; not ``frozen`` only because that makes it several times slower to create
@@ -72,16 +79,26 @@ class AtOnceLane:
         if endpoint is None or endpoint.at_once is None or not self._plain():
             return False
         length = authorization = None
+        watched = _WATCHED.get
         for name, value in scope["headers"]:
-            if name == b"content-length":
-                length = int(value) if value.isdigit() else None
-            elif name == b"authorization":
-                authorization = value if authorization is None else authorization  # the first, as the app reads
-            elif name == _FAULT_HEADER or name == b"transfer-encoding":
+            kind = watched(name)
+            if kind is None:
+                continue
+            if kind == _LENGTH:
+                length = value  # the last, as uvicorn reads it
+            elif kind == _KEY:
+                if authorization is None:  # the first, as the app reads it
+                    authorization = value
+            else:
                 return False
-        if length is None or length > min(LARGEST_BODY, self._state.config.max_body_bytes):
+        if length is None or not length.isdigit():
             return False
-        return key_problem(authorization, self._state.config.api_key) is None
+        size, config = int(length), self._state.config
+        return (
+            size <= LARGEST_BODY
+            and size <= config.max_body_bytes
+            and key_problem(authorization, config.api_key) is None
+        )
 
     def _plain(self) -> bool:
         """No recording, shared state, rate limits, latency or rules: nothing would wait or reshape a reply."""
@@ -110,34 +127,33 @@ class AtOnceLane:
             return None
         try:
             assert isinstance(reply, JSONReply | BytesReply), "an at-once handler answers with one body"
-            start, content = at_once_messages(reply)
-            headers.start(start)
+            response_headers, content = at_once_response(reply)
             if reply.headers or isinstance(reply, BytesReply):  # values the handler chose (the rest are ours)
-                _check_headers(start["headers"])
+                _check_headers(response_headers)
         except Exception:  # the app journals such a failure as a cut, then answers 500
             _logger.exception("answering at once failed: %s %s", scope["method"], scope["path"])
             self._journal(scope, body, None, 0, received_at, Outcome.SERVER_CUT)
-            start, content = at_once_messages(JSONReply(error_body(SERVER_ERROR_MESSAGE, type="server_error"), 500))
-            headers.start(start)
+            reply = JSONReply(error_body(SERVER_ERROR_MESSAGE, type="server_error"), 500)
+            response_headers, content = at_once_response(reply)
         else:
-            self._journal(scope, body, start["status"], len(content["body"]), received_at, Outcome.COMPLETED)
-        return AtOnceResponse(start["status"], start["headers"], content["body"])
+            self._journal(scope, body, reply.status, len(content), received_at, Outcome.COMPLETED)
+        return AtOnceResponse(reply.status, headers.added(response_headers), content)
 
     def _journal(
         self, scope: Scope, body: bytes, status: int | None, sent: int, received_at: float, outcome: Outcome
     ) -> None:
         state = self._state
         state.journal.answered(
-            request_id=scope["state"]["request_id"],
-            method=scope["method"],
-            path=scope["path"],
-            query=scope["query_string"].decode("latin-1"),
-            headers=scope["headers"],
-            body=body,
-            status=status,
-            bytes_sent=sent,
-            received_at=received_at,
-            outcome=outcome,
+            scope["state"]["request_id"],
+            scope["method"],
+            scope["path"],
+            scope["query_string"].decode("latin-1"),
+            scope["headers"],
+            body,
+            status,
+            sent,
+            received_at,
+            outcome,
         )
         state.stats.request_served()
 

@@ -33,6 +33,7 @@ __all__ = [
     "StreamError",
     "Wire",
     "at_once_messages",
+    "at_once_response",
     "deliver",
     "stream_headers",
 ]
@@ -135,16 +136,26 @@ async def deliver(reply: Reply, wire: Wire, shaping: Shaping = AT_ONCE) -> None:
 
 def at_once_messages(reply: JSONReply | BytesReply) -> tuple[Message, Message]:
     """The response's start and its whole body, for a reply delivered as it is, at once."""
-    if isinstance(reply, JSONReply):
-        content, media_type = dumps(reply.body), "application/json"
-    else:
-        content, media_type = reply.content, reply.media_type
-    if reply.headers:
-        headers = _body_headers(reply.headers, media_type, len(content))
-    else:  # the common case: no headers of the reply's own
-        headers = [(b"content-type", media_type.encode("latin-1")), (b"content-length", b"%d" % len(content))]
+    headers, content = at_once_response(reply)
     start: Message = {"type": "http.response.start", "status": reply.status, "headers": headers}
     return start, {"type": "http.response.body", "body": content, "more_body": False}
+
+
+def at_once_response(reply: JSONReply | BytesReply) -> tuple[list[tuple[bytes, bytes]], bytes]:
+    """The headers (content type and length, and the reply's own) and the whole body of a reply delivered as it
+    is, at once."""
+    if isinstance(reply, JSONReply):
+        content = dumps(reply.body)
+        if not reply.headers:  # the common case: no headers of the reply's own
+            return [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(content))], content
+        return _body_headers(reply.headers, "application/json", len(content)), content
+    content = reply.content
+    if not reply.headers:
+        return [
+            (b"content-type", reply.media_type.encode("latin-1")),
+            (b"content-length", b"%d" % len(content)),
+        ], content
+    return _body_headers(reply.headers, reply.media_type, len(content)), content
 
 
 def _body_headers(headers: dict[str, str], media_type: str, length: int) -> list[tuple[bytes, bytes]]:

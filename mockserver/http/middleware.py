@@ -71,18 +71,17 @@ class OpenAIHeaders:
 
     def start(self, message: Message) -> None:
         """Add the headers to the response's start ``message`` (which is about to go out)."""
+        message["headers"] = self.added([*message.get("headers", ())])
+
+    def added(self, headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+        """``headers`` (a response's, about to go out) with these added."""
         self.started = True
         elapsed_ms = int((time.perf_counter() - self._started_at) * 1000)
-        headers = [
-            *message.get("headers", ()),
-            self._request_id_header,
-            _VERSION_HEADER,
-            (b"openai-processing-ms", b"%d" % elapsed_ms),
-        ]
+        headers += (self._request_id_header, _VERSION_HEADER, (b"openai-processing-ms", b"%d" % elapsed_ms))
         limiter = self._state.rate_limiter
         if self._api and limiter is not None:
             headers.extend(_missing(headers, limiter.headers()))
-        message["headers"] = headers
+        return headers
 
 
 def _missing(headers: list[tuple[bytes, bytes]], extra: dict[str, str]) -> list[tuple[bytes, bytes]]:

@@ -266,7 +266,6 @@ class Journal:
 
     def answered(
         self,
-        *,
         request_id: str,
         method: str,
         path: str,
