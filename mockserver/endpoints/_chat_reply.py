@@ -91,26 +91,38 @@ class ChatReply(msgspec.Struct, frozen=True):
     def encoded_body(self) -> bytes:
         """:meth:`body` encoded: the same bytes as ``dumps(self.body())``, made by filling the fixed parts of the
         body around its values when every choice is text without logprobs (the common reply)."""
-        if any(choice.logprobs_top is not None or choice.generation.tool_calls for choice in self.choices):
-            return dumps(self.body())
-        if len(self.choices) == 1:
-            choice = self.choices[0]
-            choices = _TEXT_CHOICE % (0, dumps(choice.generation.text), dumps(choice.generation.finish_reason))
-        else:
-            choices = b",".join(
-                _TEXT_CHOICE % (choice.index, dumps(choice.generation.text), dumps(choice.generation.finish_reason))
-                for choice in self.choices
+        choices, request = self.choices, self.request
+        prompt_tokens = request.prompt_tokens
+        first = choices[0].generation
+        if len(choices) == 1 and choices[0].logprobs_top is None and not first.tool_calls:  # the commonest
+            completion_tokens = first.completion_tokens
+            return _ONE_TEXT_CHOICE_BODY % (
+                dumps(self.id),
+                self.created,
+                dumps(request.model),
+                dumps(first.text),
+                dumps(first.finish_reason),
+                prompt_tokens,
+                completion_tokens,
+                prompt_tokens + completion_tokens,
+                dumps(request.service_tier),
+                dumps(self.fingerprint),
             )
-        prompt_tokens, completion_tokens = self.request.prompt_tokens, self.completion_tokens
+        if any(choice.logprobs_top is not None or choice.generation.tool_calls for choice in choices):
+            return dumps(self.body())
+        completion_tokens = self.completion_tokens
         return _BODY % (
             dumps(self.id),
             self.created,
-            dumps(self.request.model),
-            choices,
+            dumps(request.model),
+            b",".join(
+                _TEXT_CHOICE % (choice.index, dumps(choice.generation.text), dumps(choice.generation.finish_reason))
+                for choice in choices
+            ),
             prompt_tokens,
             completion_tokens,
             prompt_tokens + completion_tokens,
-            dumps(self.request.service_tier),
+            dumps(request.service_tier),
             dumps(self.fingerprint),
         )
 
@@ -190,6 +202,8 @@ _TEXT_CHOICE = (
     b'{"index":%d,"message":{"role":"assistant","content":%b,"refusal":null,"annotations":[]},'
     b'"logprobs":null,"finish_reason":%b}'
 )
+#: :data:`_BODY` with :data:`_TEXT_CHOICE` as its only choice (the first)
+_ONE_TEXT_CHOICE_BODY = _BODY.replace(b"[%b]", b"[" + _TEXT_CHOICE.replace(b"%d", b"0", 1) + b"]", 1)
 
 
 def generate_choices(
