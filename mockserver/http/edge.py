@@ -425,7 +425,11 @@ _CLOSE = (b"connection", b"close")
 
 def _head(headers: list[tuple[bytes, bytes]]) -> bytes:
     """Header lines as a response's head has them."""
-    return b"".join([b"%s: %s\r\n" % header for header in headers])
+    return b"\r\n".join(map(_HEADER_LINE, headers)) + b"\r\n" if headers else b""
+
+
+#: one header's line, without its end
+_HEADER_LINE = b": ".join
 
 
 @functools.cache
