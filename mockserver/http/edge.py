@@ -28,6 +28,7 @@ import logging
 import resource
 from collections.abc import Iterable
 from dataclasses import dataclass
+from itertools import chain
 from typing import Any, cast
 
 import uvicorn
@@ -129,7 +130,8 @@ class _HeadGuard:
 
     def head_fits(self, headers: list[tuple[bytes, bytes]]) -> bool:
         """Whether the parsed head with these header lines is within the limit."""
-        self._header_bytes = sum(len(name) + len(value) + 4 for name, value in headers)
+        # each line is its name, ": ", its value and its end; the names and values counted in one join, in C
+        self._header_bytes = len(b"".join(chain.from_iterable(headers))) + 4 * len(headers)
         return self._header_bytes <= self._limits.max_header_bytes
 
     @property

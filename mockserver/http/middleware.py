@@ -45,7 +45,7 @@ class OpenAIHeaders:
     (``scope["state"]["request_id"]``); :meth:`start` adds the headers to the response's start (a ``send`` made by
     :meth:`sending` does it on the way out)."""
 
-    __slots__ = ("_api", "_request_id_header", "_started_at", "_state", "started")
+    __slots__ = ("_path", "_request_id_header", "_started_at", "_state", "started")
 
     def __init__(self, scope: Scope, state: ServerState) -> None:
         request_state = scope.setdefault("state", {})
@@ -54,7 +54,7 @@ class OpenAIHeaders:
         request_state["request_id"] = request_id
         self._state = state
         self._started_at = time.perf_counter()
-        self._api = scope["path"].startswith(("/v1", "/openai/"))
+        self._path: str = scope["path"]
         self._request_id_header = (b"x-request-id", request_id.encode())
         #: whether the response's start has gone out
         self.started = False
@@ -79,7 +79,7 @@ class OpenAIHeaders:
         elapsed_ms = int((time.perf_counter() - self._started_at) * 1000)
         headers += (self._request_id_header, _VERSION_HEADER, (b"openai-processing-ms", b"%d" % elapsed_ms))
         limiter = self._state.rate_limiter
-        if self._api and limiter is not None:
+        if limiter is not None and self._path.startswith(("/v1", "/openai/")):  # an API request
             headers.extend(_missing(headers, limiter.headers()))
         return headers
 
