@@ -144,16 +144,16 @@ class AtOnceLane:
     ) -> None:
         state = self._state
         state.journal.answered(
-            scope["state"]["request_id"],
-            scope["method"],
-            scope["path"],
-            scope["query_string"].decode("latin-1"),
-            scope["headers"],
-            body,
-            status,
-            sent,
-            received_at,
-            outcome,
+            request_id=scope["state"]["request_id"],
+            method=scope["method"],
+            path=scope["path"],
+            query=scope["query_string"].decode("latin-1"),
+            headers=scope["headers"],
+            body=body,
+            status=status,
+            bytes_sent=sent,
+            received_at=received_at,
+            outcome=outcome,
         )
         state.stats.request_served()
 

@@ -266,6 +266,7 @@ class Journal:
 
     def answered(
         self,
+        *,
         request_id: str,
         method: str,
         path: str,
