@@ -206,7 +206,8 @@ def _generate(state: ServerState, request: GenerationRequest, canned: CannedRepl
 
 def _seed_material(config_seed: int, choice_index: int, key: bytes) -> bytes:
     """What every draw for one choice is seeded from: the config's seed, the choice and the request's key."""
-    return f"{config_seed}:{choice_index}:".encode() + key
+    # (one bytes formatting: ``f"{config_seed}:{choice_index}:".encode() + key``, in one step)
+    return b"%d:%d:%b" % (config_seed, choice_index, key)
 
 
 def _rng(material: bytes) -> random.Random:
