@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from .schema_values import value_for_schema
-from .sentences import reply_pieces
+from .sentences import reply_text
 from .tokenizer import LONGEST_PIECE, count_tokens, iter_tokens, split_tokens
 
 if TYPE_CHECKING:
@@ -163,13 +163,13 @@ def generate_text(
     if canned is not None or config.mode == "echo":
         return _generate(state, GenerationRequest(prompt, key, choice_index, max_tokens=limit, stop=stop), canned)
     # as in :func:`_generate`: the first ``limit + 3`` pieces are all a cut reply can show
-    pieces = reply_pieces(
+    text, pieces = reply_text(
         _seed_material(config.seed, choice_index, key),
         config.min_reply_tokens,
         config.max_reply_tokens,
         most=None if limit is None else limit + 3,
     )
-    return _pieces_generation(pieces, limit, stop)
+    return _pieces_generation(text, pieces, limit, stop)
 
 
 def _generate(state: ServerState, request: GenerationRequest, canned: CannedReply | None) -> Generation:
@@ -194,19 +194,20 @@ def _generate(state: ServerState, request: GenerationRequest, canned: CannedRepl
     if state.config.mode == "echo":
         return _text_generation(request.prompt, limit, request.stop)
     # the first ``limit + 3`` pieces are all a cut reply can show (a stop sequence may span the last ones)
-    pieces = reply_pieces(
+    text, pieces = reply_text(
         material,
         state.config.min_reply_tokens,
         state.config.max_reply_tokens,
         most=None if limit is None else limit + 3,
         leading_space=request.continuation,
     )
-    return _pieces_generation(pieces, limit, request.stop)
+    return _pieces_generation(text, pieces, limit, request.stop)
 
 
 def _seed_material(config_seed: int, choice_index: int, key: bytes) -> bytes:
     """What every draw for one choice is seeded from: the config's seed, the choice and the request's key."""
-    return f"{config_seed}:{choice_index}:".encode() + key
+    # (one bytes formatting: ``f"{config_seed}:{choice_index}:".encode() + key``, in one step)
+    return b"%d:%d:%b" % (config_seed, choice_index, key)
 
 
 def _rng(material: bytes) -> random.Random:
@@ -306,15 +307,15 @@ def _text_generation(
     return Generation(text, None, (), "stop", tokens)
 
 
-def _pieces_generation(pieces: list[str], limit: int | None, stop: tuple[str, ...]) -> Generation:
-    """Text of known token ``pieces``, cut like :func:`_text_generation` (without splitting it again)."""
-    text = "".join(pieces)
+def _pieces_generation(text: str, pieces: tuple[str, ...], limit: int | None, stop: tuple[str, ...]) -> Generation:
+    """``text`` of known token ``pieces`` (their join), cut like :func:`_text_generation` (without splitting it
+    again)."""
     if stop and _stop_cut(text, stop) >= 0:
         return _text_generation(text, limit, stop)
     if limit is not None and len(pieces) > limit:
-        kept = tuple(pieces[:limit])
+        kept = pieces[:limit]
         return Generation("".join(kept), kept, (), "length", limit)
-    return Generation(text, tuple(pieces), (), "stop", len(pieces))
+    return Generation(text, pieces, (), "stop", len(pieces))
 
 
 def _chunked_generation(chunks: tuple[str, ...], limit: int | None, stop: tuple[str, ...]) -> Generation:

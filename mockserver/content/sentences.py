@@ -18,7 +18,7 @@ import random
 import struct
 from dataclasses import dataclass
 
-__all__ = ["LONGEST", "PER_LENGTH", "SHORTEST", "WORDS", "Sentence", "reply_pieces"]
+__all__ = ["LONGEST", "PER_LENGTH", "SHORTEST", "WORDS", "Sentence", "reply_pieces", "reply_text"]
 
 WORDS = (
     "the", "a", "model", "answer", "data", "simple", "clear", "result", "question", "system", "we", "can",
@@ -88,6 +88,14 @@ def reply_pieces(
     """The token pieces of a reply of whole sentences, ``shortest..longest`` tokens long (the text is their join),
     drawn from ``material``; with ``most``, only the first ``most`` of them (the same pieces, made without the
     rest)."""
+    return list(reply_text(material, shortest, longest, most=most, leading_space=leading_space)[1])
+
+
+def reply_text(
+    material: bytes, shortest: int, longest: int, *, most: int | None = None, leading_space: bool = False
+) -> tuple[str, tuple[str, ...]]:
+    """:func:`reply_pieces`' text and pieces (``"".join(pieces)`` and the pieces as a tuple), made a sentence at a
+    time: the text from the sentences' texts, the pieces from their tuples of pieces."""
     # (comparisons rather than ``min`` and ``max``: this runs for every reply)
     if longest < shortest:
         longest = shortest
@@ -98,14 +106,17 @@ def reply_pieces(
     if length < wanted:
         wanted = length
     if wanted <= 0:
-        return []
+        return "", ()
     if length == 1:
-        return ["."]
+        return ".", (".",)
     pool = _POOL
     # the first sentence, with or without its leading space; then the others, each with the space before it
     size = length if length <= LONGEST else min(_BODY_SHORTEST + (draws[_LENGTH_BYTES] & 15), length - 2)
     sentence = pool[size][draws[_LENGTH_BYTES + 1] & (PER_LENGTH - 1)]
-    pieces = list(sentence.spaced_pieces if leading_space else sentence.pieces)
+    if leading_space:
+        text, pieces = sentence.spaced_text, sentence.spaced_pieces
+    else:
+        text, pieces = sentence.text, sentence.pieces
     made = size
     position = _LENGTH_BYTES + 2
     while made < wanted:
@@ -117,9 +128,12 @@ def reply_pieces(
             size = _BODY_SHORTEST + (draws[position] & 15)
             if size > remaining - 2:
                 size = remaining - 2
-        pieces += pool[size][draws[position + 1] & (PER_LENGTH - 1)].spaced_pieces
+        sentence = pool[size][draws[position + 1] & (PER_LENGTH - 1)]
+        text += sentence.spaced_text
+        pieces += sentence.spaced_pieces
         made += size
         position += 2
     if made > wanted:
-        del pieces[wanted:]
-    return pieces
+        pieces = pieces[:wanted]
+        text = "".join(pieces)
+    return text, pieces

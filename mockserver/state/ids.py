@@ -28,16 +28,21 @@ class IdFactory:
         #: ``salt`` sets apart the sequences of processes that share one seed (and one shared state)
         self._rng = random.Random(f"ids:{seed}{salt}")
 
+    # ``getrandbits(8 * n).to_bytes(n, "little")`` is what ``Random.randbytes(n)`` returns (its definition in Python
+    # 3.11, which the C version of later Pythons keeps), without its Python frame: the same ids, made on every request
+
     def token(self, length: int, alphabet: str = _ALNUM) -> str:
         table = _ALNUM_TABLE if alphabet == _ALNUM else _byte_table(alphabet)
-        return self._rng.randbytes(length).translate(table).decode("latin-1")
+        return self._rng.getrandbits(8 * length).to_bytes(length, "little").translate(table).decode("latin-1")
 
     def new(self, prefix: str, length: int = 24, alphabet: str = _ALNUM) -> str:
         """``prefix`` followed by ``length`` random characters, e.g. ``new("chatcmpl-", 29)``."""
-        return prefix + self.token(length, alphabet)
+        table = _ALNUM_TABLE if alphabet == _ALNUM else _byte_table(alphabet)
+        return prefix + self._rng.getrandbits(8 * length).to_bytes(length, "little").translate(table).decode("latin-1")
 
     def hex(self, prefix: str, length: int) -> str:
-        return prefix + self._rng.randbytes((length + 1) // 2).hex()[:length]
+        size = (length + 1) // 2
+        return prefix + self._rng.getrandbits(8 * size).to_bytes(size, "little").hex()[:length]
 
     def request_id(self) -> str:
         return self.hex("req_", 32)

@@ -12,6 +12,8 @@ from _helpers import AUTH
 
 from mockserver import MockServer, ServerConfig
 from mockserver.cli.main import _parser, build_config
+from mockserver.endpoints.models import check_model_served, is_model_served
+from mockserver.wire.errors import APIErrorResponse
 
 NEW_MODEL = "gpt-9.9-preview-2031"
 MESSAGES: Any = [{"role": "user", "content": "hi"}]
@@ -65,3 +67,19 @@ def test_strict_models_in_a_config_file_and_on_the_command_line(tmp_path: Any) -
     assert build_config(_parser().parse_args(["serve", "--strict-models"])).strict_models
     assert not build_config(_parser().parse_args(["serve"])).strict_models
     assert not ServerConfig().strict_models
+
+
+@pytest.mark.parametrize("strict", [False, True])
+@pytest.mark.parametrize("model", ["gpt-4o", "gpt-4o-mini", "not-a-configured-model"])
+def test_the_check_refuses_exactly_the_models_not_served(strict: bool, model: str) -> None:
+    config = ServerConfig(strict_models=strict, models=("gpt-4o", "o1"))
+    if is_model_served(config, model):
+        check_model_served(config, model)
+        assert not strict or model in config.models
+    else:
+        assert strict
+        assert model not in config.models
+        with pytest.raises(APIErrorResponse) as refused:
+            check_model_served(config, model, quote="`")
+        assert refused.value.status == 404
+        assert refused.value.message == f"The model `{model}` does not exist or you do not have access to it."

@@ -15,6 +15,7 @@ from mockserver.content.generation import (
     GenerationRequest,
     PlannedToolCall,
     ToolSpec,
+    _seed_material,
     generate,
     generate_text,
 )
@@ -249,3 +250,11 @@ def test_generate_text_is_what_generate_gives_a_request_without_tools(
     direct = generate_text(states[0], request.prompt, key, choice_index, limit, stop)
     assert direct == generate(states[1], request)
     assert states[0].next_reply() is None  # the canned reply was consumed, as generate consumes it
+
+
+@given(seed=st.integers(-(2**63), 2**63 - 1), choice_index=st.integers(0, 127), key=st.binary(max_size=20))
+def test_the_seed_material_is_the_seed_and_choice_in_decimal_then_the_key(
+    seed: int, choice_index: int, key: bytes
+) -> None:
+    # what every reply's draws are seeded from: changing it changes every reply a seed gives
+    assert _seed_material(seed, choice_index, key) == f"{seed}:{choice_index}:".encode() + key

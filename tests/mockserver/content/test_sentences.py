@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from mockserver.content.logprobs import chat_logprobs
-from mockserver.content.sentences import LONGEST, reply_pieces
+from mockserver.content.sentences import LONGEST, reply_pieces, reply_text
 from mockserver.content.tokenizer import count_tokens, split_tokens
 
 LENGTHS = st.integers(min_value=1, max_value=3 * LONGEST + 7) | st.integers(min_value=1, max_value=3000)
@@ -34,6 +34,21 @@ def test_a_length_in_range_and_pieces_the_tokenizer_splits_alike(
 def test_most_gives_the_first_pieces_of_the_whole_reply(material: bytes, length: int, spread: int, most: int) -> None:
     whole = reply_pieces(material, length, length + spread)
     assert reply_pieces(material, length, length + spread, most=most) == whole[:most]
+
+
+@given(
+    material=st.binary(max_size=40),
+    length=LENGTHS,
+    spread=st.integers(0, 30),
+    most=st.none() | st.integers(0, 400),
+    leading_space=st.booleans(),
+)
+def test_the_reply_text_is_the_join_of_its_pieces(
+    material: bytes, length: int, spread: int, most: int | None, leading_space: bool
+) -> None:
+    text, pieces = reply_text(material, length, length + spread, most=most, leading_space=leading_space)
+    assert text == "".join(pieces)
+    assert list(pieces) == reply_pieces(material, length, length + spread, most=most, leading_space=leading_space)
 
 
 def test_different_material_gives_different_text_and_lengths_cover_the_range() -> None:

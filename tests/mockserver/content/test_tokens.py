@@ -104,6 +104,35 @@ def test_ascii_text_gives_the_pieces_of_the_unicode_pattern_split(text: str) -> 
     assert count_tokens(text) == len(split_tokens(text))
 
 
+#: ASCII text the count takes without the pattern (:func:`count_tokens`): runs of letters, digits and punctuation
+#: (around the longest piece, and digit runs of every length modulo three), single spaces between some, and now and
+#: then what it leaves to the pattern (two spaces, a space at the end)
+COUNTED_TEXT = st.lists(
+    st.tuples(
+        st.sampled_from(["", "", " ", " ", " ", "  "]),
+        st.sampled_from(["a", "Z", "q", "7", "0", "!", ".", ",", "~", "\x00", "\x7f", "(", "?"]),
+        st.sampled_from([10, 11, 12, 13, 23, 24]) | st.integers(1, 8),
+    ),
+    max_size=12,
+).map(lambda runs: "".join(before + unit * length for before, unit, length in runs))
+#: the same with what else the pattern takes: an apostrophe (contractions), an underscore, other whitespace
+COUNTED_OR_NOT = st.lists(
+    COUNTED_TEXT | st.sampled_from(["'", "'s", "'t", "'ll", "_", "\t", "\n", "\x1c", " ", ""]), max_size=4
+).map("".join)
+
+
+# no deadline: a loaded machine may take long over one example
+@settings(deadline=None)
+@given(COUNTED_TEXT | COUNTED_OR_NOT | ASCII_TEXT | st.lists(COUNTED_TEXT | ASCII_RUNS, max_size=3).map(" ".join))
+@example("Hello! How are you? number 000000000001")
+@example(" " + "w" * 11 + " " + "x" * 12 + "y" * 13 + " " + "1" * 13 + "!" * 12)  # runs around the longest piece
+@example("end ")  # a space that leads no piece is one itself
+@example("a  b")  # as is the first of two
+@example("1234 12345 123456")  # a piece per three digits
+def test_the_count_of_ascii_text_is_the_number_of_its_pieces(text: str) -> None:
+    assert count_tokens(text) == len(split_tokens(text)) == len(_split_long(_PIECE.findall(text)))
+
+
 # no deadline: a loaded machine may take long over one example
 @settings(deadline=None)
 @given(
