@@ -249,7 +249,10 @@ class Journal:
         """A new record for a request that has just arrived, held at the journal's end."""
         kept_headers, size = self._kept_headers(headers)
         with self._lock:
-            record = self._new_locked(request_id, self._clock(), method, path, query, kept_headers, size)
+            self._seq += 1
+            record = JournalRecord(
+                self._seq, request_id, self._clock(), method, path, query, kept_headers, cost=_ENTRY_OVERHEAD + size
+            )
             self._hold_locked(record)
             return record
 
@@ -308,21 +311,6 @@ class Journal:
                 return
             entry = record.snapshot()
         self.shared.submit(record, entry)
-
-    def _new_locked(
-        self,
-        request_id: str,
-        received_at: float,
-        method: str,
-        path: str,
-        query: str,
-        headers: KeptHeaders,
-        headers_size: int,
-    ) -> JournalRecord:
-        self._seq += 1
-        record = JournalRecord(self._seq, request_id, received_at, method, path, query, headers)
-        record.cost += headers_size
-        return record
 
     def _hold_locked(self, record: JournalRecord) -> None:
         """Keep ``record`` at the journal's end (unless the journal keeps none)."""
