@@ -30,8 +30,7 @@ def is_model_served(config: ServerConfig, model: str) -> bool:
 def check_model_served(config: ServerConfig, model: str, *, quote: str = "'") -> None:
     """Raise OpenAI's 404 ``model_not_found`` for a model that is not served (``quote`` as the endpoint's own
     message quotes the id: chat and legacy completions use backticks)."""
-    # :func:`is_model_served` in one step (one frame less: this runs for every request)
-    if config.strict_models and model not in config.models:
+    if not is_model_served(config, model):
         raise APIErrorResponse(
             404,
             f"The model {quote}{model}{quote} does not exist or you do not have access to it.",

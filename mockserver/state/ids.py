@@ -28,19 +28,19 @@ class IdFactory:
         #: ``salt`` sets apart the sequences of processes that share one seed (and one shared state)
         self._rng = random.Random(f"ids:{seed}{salt}")
 
-    # ``getrandbits(8 * n).to_bytes(n, "little")`` is what ``Random.randbytes(n)`` returns (its definition in Python
-    # 3.11, which the C version of later Pythons keeps), without its Python frame: the same ids, made on every request
-
     def token(self, length: int, alphabet: str = _ALNUM) -> str:
+        """``length`` random characters of ``alphabet``."""
+        # ``getrandbits(8 * n).to_bytes(n, "little")`` is what ``Random.randbytes(n)`` returns (its definition in
+        # Python 3.11, which the C version of later Pythons keeps), without its Python frame: the same ids
         table = _ALNUM_TABLE if alphabet == _ALNUM else _byte_table(alphabet)
         return self._rng.getrandbits(8 * length).to_bytes(length, "little").translate(table).decode("latin-1")
 
     def new(self, prefix: str, length: int = 24, alphabet: str = _ALNUM) -> str:
         """``prefix`` followed by ``length`` random characters, e.g. ``new("chatcmpl-", 29)``."""
-        table = _ALNUM_TABLE if alphabet == _ALNUM else _byte_table(alphabet)
-        return prefix + self._rng.getrandbits(8 * length).to_bytes(length, "little").translate(table).decode("latin-1")
+        return prefix + self.token(length, alphabet)
 
     def hex(self, prefix: str, length: int) -> str:
+        """``prefix`` followed by ``length`` random hex digits (drawn as :meth:`token` draws its bytes)."""
         size = (length + 1) // 2
         return prefix + self._rng.getrandbits(8 * size).to_bytes(size, "little").hex()[:length]
 
