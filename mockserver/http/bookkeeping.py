@@ -18,7 +18,7 @@ from starlette.types import Message, Scope, Send
 from ..state.counters import Stats
 from ..state.journal import Journal, Outcome
 
-__all__ = ["SLICE_SECONDS", "SendEvents", "Tally", "request_headers"]
+__all__ = ["SLICE_SECONDS", "SendEvents", "Tally"]
 
 #: the longest a stream's sending loop runs before it lets the event loop serve others
 SLICE_SECONDS = 0.002
@@ -33,17 +33,12 @@ class SendEvents(Protocol):
     async def __call__(self, frames: Iterable[bytes], keep_going: Callable[[], bool] | None = None) -> None: ...
 
 
-def request_headers(scope: Scope) -> dict[str, str]:
-    """The headers of the request in ``scope`` by lowercase name (the last of a repeated one), as text."""
-    return {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in scope["headers"]}
-
-
 class Tally:
     def __init__(self, scope: Scope, request_id: str, journal: Journal, stats: Stats) -> None:
         self.journal = journal
         self._stats = stats
-        #: the request's headers as sent (the journal keeps them redacted and truncated)
-        self.headers = request_headers(scope)
+        #: the request's headers as sent, by lowercase name (the journal keeps them redacted and truncated)
+        self.headers = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in scope["headers"]}
         self.record = journal.begin(
             request_id=request_id,
             method=scope["method"],

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import anyio
-from starlette.types import Message, Scope, Send
+from starlette.types import Scope, Send
 
 from ..state.journal import Journal, JournalRecord, Outcome
 from ..state.stopping import StopSignal
@@ -32,7 +32,6 @@ __all__ = [
     "Shaping",
     "StreamError",
     "Wire",
-    "at_once_messages",
     "at_once_response",
     "deliver",
     "stream_headers",
@@ -112,7 +111,7 @@ def _encode_headers(headers: dict[str, str]) -> list[tuple[bytes, bytes]]:
     return [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers.items()]
 
 
-#: delivery as it is, at once (what ``Shaping()`` says; a reply delivered so goes out as :func:`at_once_messages`)
+#: delivery as it is, at once (what ``Shaping()`` says; a reply delivered so goes out as :func:`at_once_response`)
 AT_ONCE = Shaping()
 
 
@@ -125,20 +124,13 @@ async def deliver(reply: Reply, wire: Wire, shaping: Shaping = AT_ONCE) -> None:
     if isinstance(reply, StreamReply):
         await _deliver_stream(reply, wire, shaping)
     elif shaping is AT_ONCE:
-        start, body = at_once_messages(reply)
-        await wire.send(start)
-        await wire.send(body)
+        headers, content = at_once_response(reply)
+        await wire.send({"type": "http.response.start", "status": reply.status, "headers": headers})
+        await wire.send({"type": "http.response.body", "body": content, "more_body": False})
     elif isinstance(reply, JSONReply):
         await _deliver_body(dumps(reply.body), reply.status, reply.headers, "application/json", wire, shaping)
     else:
         await _deliver_body(reply.content, reply.status, reply.headers, reply.media_type, wire, shaping)
-
-
-def at_once_messages(reply: JSONReply | BytesReply) -> tuple[Message, Message]:
-    """The response's start and its whole body, for a reply delivered as it is, at once."""
-    headers, content = at_once_response(reply)
-    start: Message = {"type": "http.response.start", "status": reply.status, "headers": headers}
-    return start, {"type": "http.response.body", "body": content, "more_body": False}
 
 
 def at_once_response(reply: JSONReply | BytesReply) -> tuple[list[tuple[bytes, bytes]], bytes]:

@@ -22,8 +22,6 @@ written in: delays, paced events and hangs are unchanged, and ``close`` sends wh
 from __future__ import annotations
 
 import asyncio
-import functools
-import http
 import logging
 import resource
 from collections.abc import Iterable
@@ -273,7 +271,7 @@ class _HeadTooLarge(Exception):
 
 def _httptools_protocol() -> type[asyncio.Protocol] | None:
     try:
-        from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+        from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
     except ImportError:  # pragma: no cover - httptools is an optional extra
         return None
 
@@ -359,7 +357,7 @@ def _httptools_protocol() -> type[asyncio.Protocol] | None:
             if defaults is not self._defaults:
                 self._defaults, self._defaults_head = defaults, _head(defaults)
             head = _head(response.headers) if cycle.keep_alive else _head([*response.headers, _CLOSE])
-            whole = b"%s%s%s\r\n%s" % (_status_line(response.status), self._defaults_head, head, response.body)
+            whole = b"%s%s%s\r\n%s" % (STATUS_LINE[response.status], self._defaults_head, head, response.body)
             # at the turn's end with the others' (writing each at once costs far more: each may wake the client)
             self.transport.write(whole)
             cycle.response_started = cycle.response_complete = True
@@ -432,12 +430,3 @@ def _head(headers: list[tuple[bytes, bytes]]) -> bytes:
 
 #: one header's line, without its end
 _HEADER_LINE = b": ".join
-
-
-@functools.cache
-def _status_line(status: int) -> bytes:
-    try:
-        phrase = http.HTTPStatus(status).phrase
-    except ValueError:
-        phrase = ""
-    return b"HTTP/1.1 %d %s\r\n" % (status, phrase.encode("ascii"))
