@@ -18,7 +18,7 @@ import random
 import struct
 from dataclasses import dataclass
 
-__all__ = ["LONGEST", "PER_LENGTH", "SHORTEST", "WORDS", "Sentence", "reply_pieces", "reply_text"]
+__all__ = ["LONGEST", "PER_LENGTH", "SHORTEST", "WORDS", "Sentence", "reply_text"]
 
 WORDS = (
     "the", "a", "model", "answer", "data", "simple", "clear", "result", "question", "system", "we", "can",
@@ -82,20 +82,13 @@ def _make_pool() -> tuple[tuple[Sentence, ...], ...]:
 _POOL = _make_pool()
 
 
-def reply_pieces(
-    material: bytes, shortest: int, longest: int, *, most: int | None = None, leading_space: bool = False
-) -> list[str]:
-    """The token pieces of a reply of whole sentences, ``shortest..longest`` tokens long (the text is their join),
-    drawn from ``material``; with ``most``, only the first ``most`` of them (the same pieces, made without the
-    rest)."""
-    return list(reply_text(material, shortest, longest, most=most, leading_space=leading_space)[1])
-
-
 def reply_text(
     material: bytes, shortest: int, longest: int, *, most: int | None = None, leading_space: bool = False
 ) -> tuple[str, tuple[str, ...]]:
-    """:func:`reply_pieces`' text and pieces (``"".join(pieces)`` and the pieces as a tuple), made a sentence at a
-    time: the text from the sentences' texts, the pieces from their tuples of pieces."""
+    """The text and the token pieces of a reply of whole sentences, ``shortest..longest`` tokens long (the text is
+    the pieces' join), drawn from ``material``; with ``most``, only the first ``most`` pieces (the same pieces, made
+    without the rest). Made a sentence at a time: the text from the sentences' texts, the pieces from their tuples
+    of pieces."""
     # (comparisons rather than ``min`` and ``max``: this runs for every reply)
     if longest < shortest:
         longest = shortest

@@ -10,8 +10,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from mockserver.content.logprobs import chat_logprobs
-from mockserver.content.sentences import LONGEST, reply_pieces, reply_text
+from mockserver.content.sentences import LONGEST, reply_text
 from mockserver.content.tokenizer import count_tokens, split_tokens
+
+
+def reply_pieces(
+    material: bytes, shortest: int, longest: int, *, most: int | None = None, leading_space: bool = False
+) -> list[str]:
+    """A reply's pieces, as a list."""
+    return list(reply_text(material, shortest, longest, most=most, leading_space=leading_space)[1])
+
 
 LENGTHS = st.integers(min_value=1, max_value=3 * LONGEST + 7) | st.integers(min_value=1, max_value=3000)
 
