@@ -16,7 +16,9 @@ And one thing for speed: uvicorn writes a response's head and its body with two 
 and a packet of its own. :class:`CoalescingTransport` joins what a connection writes in one turn of the event loop
 and sends it at the end of that turn, so a reply sent at once leaves in one ``send`` (a quarter of the server's CPU
 per non-stream reply), and so do stream events written back to back. Nothing waits longer than the turn it was
-written in: delays, paced events and hangs are unchanged, and ``close`` sends what is pending first.
+written in: delays, paced events and hangs are unchanged, and ``close`` sends what is pending first. The
+header-read clock and (with httptools) uvicorn's keep-alive clock are lazy deadlines (:class:`_Deadline`): one
+timer per connection, armed when needed, rather than a timer made and cancelled for every request.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import resource
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from itertools import chain
 from typing import Any, cast
@@ -62,21 +64,66 @@ def edge_limits(config: ServerConfig) -> EdgeLimits:
     return EdgeLimits(config.header_read_timeout, config.max_header_bytes, cap)
 
 
-class _HeadGuard:
-    """The edge rules for one connection; the protocol tells it what happens.
+class _Deadline:
+    """A clock that runs while something is due (a request's head, the next request on an idle connection), with
+    ``expired`` called once it has run for ``seconds``.
 
-    The header-read clock is one timer per connection, armed lazily: a request head that is due notes when its
-    clock started, one that arrives clears that, and the timer, when it fires, closes the connection if a head
-    has been due for the whole timeout, waits on for one due more recently, and lets itself lapse when none is due
-    (the next head due arms it again). So a request on a busy keep-alive connection costs a clock reading, not a
-    timer made and cancelled."""
+    One timer, armed lazily: :meth:`start` notes when the clock started and arms the timer if none is armed;
+    :meth:`stop` only clears that note. The timer, when it fires, calls ``expired`` if the clock has run for the
+    whole time, waits on for a clock started more recently, and lets itself lapse when none runs (the next start
+    arms it again). So a request on a busy keep-alive connection costs a clock reading, not a timer made and
+    cancelled."""
+
+    __slots__ = ("_expired", "_loop", "_seconds", "_since", "_timer")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, seconds: float, expired: Callable[[], None]) -> None:
+        self._loop = loop
+        self._seconds = seconds
+        self._expired = expired
+        self._timer: asyncio.TimerHandle | None = None
+        #: the loop time the clock started, or ``None`` when it does not run
+        self._since: float | None = None
+
+    @property
+    def running(self) -> bool:
+        return self._since is not None
+
+    def start(self) -> None:
+        self._since = self._loop.time()
+        if self._timer is None:
+            self._timer = self._loop.call_later(self._seconds, self._check)
+
+    def stop(self) -> None:
+        self._since = None
+
+    def cancel(self) -> None:
+        """Stop, and drop the timer (the connection is gone)."""
+        self._since = None
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def _check(self) -> None:
+        self._timer = None
+        since = self._since
+        if since is None:
+            return  # the clock does not run: the next start arms the timer again
+        left = since + self._seconds - self._loop.time()
+        if left > 0:  # the clock running now started after this timer was armed
+            self._timer = self._loop.call_later(left, self._check)
+            return
+        self._since = None
+        self._expired()
+
+
+class _HeadGuard:
+    """The edge rules for one connection; the protocol tells it what happens. The header-read clock is a
+    :class:`_Deadline`: a request head that is due starts it, one that arrives stops it."""
 
     def __init__(self, protocol: Any, limits: EdgeLimits) -> None:
         self._protocol = protocol
         self._limits = limits
-        self._timer: asyncio.TimerHandle | None = None
-        #: the loop time the due head's clock started, or ``None`` when no head is due
-        self._head_due_since: float | None = None
+        self._head_clock = _Deadline(protocol.loop, limits.header_read_timeout, self._head_late)
         #: bytes received while the head was incomplete, and bytes of the header lines parsed
         self._head_bytes = 0
         self._header_bytes = 0
@@ -91,32 +138,26 @@ class _HeadGuard:
 
     def await_head(self) -> None:
         """A request head is due: start its clock."""
-        loop = self._protocol.loop
-        self._head_due_since = loop.time()
+        self._head_clock.start()
         self._head_bytes = self._header_bytes = 0
-        if self._timer is None:
-            self._timer = loop.call_later(self._limits.header_read_timeout, self._check_head)
 
     def bytes_arrived(self) -> None:
         """Bytes came in: when no request is open, they start the next request's head (and its clock)."""
-        if self._head_due_since is None:
+        if not self._head_clock.running:
             cycle = self._protocol.cycle
             if cycle is None or cycle.response_complete:
                 self.await_head()
 
     def head_arrived(self) -> None:
-        self._head_due_since = None
+        self._head_clock.stop()
 
     def closed(self) -> None:
         """The connection is gone: no clock runs for it any more."""
-        self._head_due_since = None
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
+        self._head_clock.cancel()
 
     @property
     def awaiting_head(self) -> bool:
-        return self._head_due_since is not None
+        return self._head_clock.running
 
     def received(self, size: int) -> bool:
         """``size`` more bytes before the head was complete; False (answered 431 and closed) past the limit."""
@@ -148,19 +189,11 @@ class _HeadGuard:
         )
         transport.close()
 
-    def _check_head(self) -> None:
-        self._timer = None
-        since = self._head_due_since
-        if since is None:
-            return  # no head is due: the next one due arms the timer again
-        loop = self._protocol.loop
-        left = since + self._limits.header_read_timeout - loop.time()
-        if left > 0:  # the head due now started its clock after this timer was armed
-            self._timer = loop.call_later(left, self._check_head)
-            return
+    def _head_late(self) -> None:
+        """The head due has not come in time: close the connection, unless a request is being answered (its
+        head came in time)."""
         cycle = self._protocol.cycle
         if cycle is not None and not cycle.response_complete:
-            self._head_due_since = None  # a request is being answered: its head came in time
             return
         transport = self._protocol.transport
         if not transport.is_closing():
@@ -292,8 +325,12 @@ def _httptools_protocol() -> type[asyncio.Protocol] | None:
             #: uvicorn's default headers (server, date) as last seen, and as written
             self._defaults: list[tuple[bytes, bytes]] | None = None
             self._defaults_head = b""
+            #: uvicorn's keep-alive clock (an idle connection is closed after ``timeout_keep_alive``), as a lazy
+            #: deadline rather than a timer made after every response and cancelled by the next request's bytes
+            self._idle = _Deadline(self.loop, self.timeout_keep_alive, self.timeout_keep_alive_handler)
 
         def data_received(self, data: bytes) -> None:
+            self._idle.stop()
             self._guard.bytes_arrived()
             awaiting = self._guard.awaiting_head
             super().data_received(data)
@@ -366,7 +403,20 @@ def _httptools_protocol() -> type[asyncio.Protocol] | None:
                 self.transport.close()
             cycle.on_response()
 
+        def on_response_complete(self) -> None:
+            # uvicorn's, the keep-alive clock started rather than a timer armed
+            self.server_state.total_requests += 1
+            if self.transport.is_closing():
+                return
+            self.flow.resume_reading()
+            if self.pipeline:  # the next pipelined request starts
+                cycle, app = self.pipeline.pop()
+                self._start_asgi_task(cycle, app)
+            else:
+                self._idle.start()
+
         def connection_lost(self, exc: Exception | None) -> None:
+            self._idle.cancel()
             held = self._held is not None
             super().connection_lost(exc)
             if held:  # the client left before its body was in: the app hears of it as ever

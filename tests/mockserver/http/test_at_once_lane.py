@@ -235,6 +235,24 @@ def test_an_idle_connection_is_closed_after_uvicorns_keep_alive_timeout(monkeypa
     assert spy.answered == 1
 
 
+def test_a_request_slower_than_the_keep_alive_timeout_is_answered_whole(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The keep-alive clock runs only while the connection is idle: a request that arrives stops it, however long
+    its answer then takes."""
+    serving = mockserver.server.uvicorn_config
+    monkeypatch.setattr(
+        mockserver.server,
+        "uvicorn_config",
+        lambda app, config, **settings: serving(app, config, **{**settings, "timeout_keep_alive": 0.2}),
+    )
+    slow = {"X-Mock-Fault": orjson.dumps({"type": "latency", "ttft": 0.6}).decode()}
+    with MockServer() as server, Connection(server) as connection:
+        connection.send(_request(BODIES[0]))  # answered at once: the connection's idle clock starts
+        assert connection.response().status == 200
+        connection.send(_request(BODIES[0], headers=slow))  # at once, well within the 0.2 s
+        assert connection.response().status == 200  # 0.6 s later, on the same connection
+        assert connection.closed_by_server()  # and idle again after it: closed after 0.2 s
+
+
 def test_each_response_carries_uvicorns_default_headers_as_they_are_now(
     lane_server: tuple[MockServer, LaneSpy],
 ) -> None:
