@@ -16,8 +16,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import anyio
 from starlette.requests import Request
@@ -48,16 +47,36 @@ _logger = logging.getLogger("mockserver")
 RATE_LIMITS_RULE_ID = "rate_limits"
 
 
-@dataclass(slots=True)
 class Call:
-    """One request as a handler sees it."""
+    """One request as a handler sees it: its body (parsed, and as received), the server's state, and the request
+    as Starlette's ``Request``."""
 
-    request: Request
-    #: the parsed JSON body (``None`` for requests without a JSON body)
-    body: Any
-    state: ServerState
-    #: the body's bytes as received
-    raw: bytes = b""
+    __slots__ = ("_receive", "_request", "_scope", "body", "raw", "state")
+
+    def __init__(
+        self, request: Request | Scope, body: Any, state: ServerState, raw: bytes = b"", receive: Receive | None = None
+    ) -> None:
+        """``request``: the request, or its scope (with ``receive``, its body's source), from which the
+        ``Request`` is made when first asked for (most handlers read only the body)."""
+        self._request: Request | None
+        self._scope: Scope
+        if type(request) is dict:  # a scope (a Request is a mapping, not a dict)
+            self._request, self._scope = None, request
+        else:
+            self._request = cast(Request, request)
+            self._scope = self._request.scope
+        self._receive = receive
+        #: the parsed JSON body (``None`` for requests without a JSON body)
+        self.body = body
+        self.state = state
+        #: the body's bytes as received
+        self.raw = raw
+
+    @property
+    def request(self) -> Request:
+        if self._request is None:
+            self._request = Request(self._scope) if self._receive is None else Request(self._scope, self._receive)
+        return self._request
 
     @property
     def path_params(self) -> dict[str, Any]:
@@ -109,12 +128,10 @@ class Endpoint:
         parsed = _lenient_json(raw)
         if isinstance(parsed, dict) and parsed.get("stream") is True:
             return None
-        request = Request(scope)
         try:
-            call = self._call(request, raw, state, parsed)
-            return self.at_once(call)
+            return self.at_once(self._call(scope, None, raw, state, parsed))
         except Exception as exc:
-            return _failure_reply(exc, request)
+            return _failure_reply(exc, scope)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await self.serve(scope, receive, send, send)
@@ -225,22 +242,21 @@ class Endpoint:
     ) -> Reply:
         """The handler's reply to the request in ``scope`` with body ``raw`` (an error reply when it fails);
         ``parsed`` is the body already parsed (``None``: not yet, or not JSON), so a large body is parsed once."""
-        request = Request(scope, _replay(raw, receive))
         try:
-            return await self.handler(self._call(request, raw, state, parsed))
+            return await self.handler(self._call(scope, _replay(raw, receive), raw, state, parsed))
         except Exception as exc:
-            return _failure_reply(exc, request)
+            return _failure_reply(exc, scope)
 
-    def _call(self, request: Request, raw: bytes, state: ServerState, parsed: Any) -> Call:
-        body = (parsed if parsed is not None else _parse_json(raw, request)) if self.json_body else None
-        return Call(request, body, state, raw)
+    def _call(self, scope: Scope, receive: Receive | None, raw: bytes, state: ServerState, parsed: Any) -> Call:
+        body = (parsed if parsed is not None else _parse_json(raw, scope["method"])) if self.json_body else None
+        return Call(scope, body, state, raw, receive)
 
 
-def _failure_reply(exc: Exception, request: Request) -> Reply:
+def _failure_reply(exc: Exception, scope: Scope) -> Reply:
     """The reply to a request whose handler failed with ``exc``: its error, or a logged 500."""
     if isinstance(exc, APIErrorResponse):
         return JSONReply(exc.body(), exc.status, exc.headers)
-    _logger.error("handler failed: %s %s", request.method, request.url.path, exc_info=exc)
+    _logger.error("handler failed: %s %s", scope["method"], scope["path"], exc_info=exc)
     return JSONReply(error_body(SERVER_ERROR_MESSAGE, type="server_error"), 500)
 
 
@@ -361,8 +377,8 @@ def _replay(raw: bytes, receive: Receive) -> Receive:
     return replay
 
 
-def _parse_json(raw: bytes, request: Request) -> Any:
-    if request.method in ("GET", "DELETE", "HEAD") and not raw:
+def _parse_json(raw: bytes, method: str) -> Any:
+    if method in ("GET", "DELETE", "HEAD") and not raw:
         return None
     if not raw:
         raise APIErrorResponse(

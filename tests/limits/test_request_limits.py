@@ -171,7 +171,13 @@ async def test_a_stream_holds_one_event_at_a_time() -> None:
     state = ServerState(ServerConfig())
     tool = _tool("t", {"type": "object", "properties": {"a": WIDE_ARRAY}, "required": ["a"]})
     body = {"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}], "n": 2, "stream": True}
-    reply = await create_chat_completion(Call(None, {**body, "tools": [tool], "tool_choice": "required"}, state))  # type: ignore[arg-type]
+    reply = await create_chat_completion(
+        Call(
+            {"type": "http", "method": "POST", "path": "/v1/chat/completions", "headers": []},
+            {**body, "tools": [tool], "tool_choice": "required"},
+            state,
+        )
+    )
     assert isinstance(reply, StreamReply)
     tracemalloc.start()
     try:

@@ -185,7 +185,13 @@ def test_raw_text_frames_carry_positions(http: httpx.Client) -> None:
 
 async def test_stream_reply_puts_only_the_final_event_in_terminal() -> None:
     state = ServerState(ServerConfig(seed=3))
-    reply = await create_response(Call(None, {"model": MODEL, "input": "Split me.", "stream": True}, state))  # type: ignore[arg-type]
+    reply = await create_response(
+        Call(
+            {"type": "http", "method": "POST", "path": "/v1/responses", "headers": []},
+            {"model": MODEL, "input": "Split me.", "stream": True},
+            state,
+        )
+    )
     assert isinstance(reply, StreamReply)
     [terminal] = reply.terminal
     assert terminal.event == "response.completed"
