@@ -31,6 +31,7 @@ from ..state.server_state import ServerState
 from ..wire.errors import error_body
 from ..wire.replies import BytesReply, JSONReply
 from .delivery import at_once_response
+from .dispatch import Endpoint
 from .hot_routes import HotRoutes
 from .middleware import OpenAIHeaders, key_problem
 
@@ -71,13 +72,14 @@ class AtOnceLane:
         self._routes = routes
         self._state = state
 
-    def takes(self, scope: Scope) -> bool:
-        """Whether the request whose head is in ``scope`` may be answered here once its body is in: a hot route
-        with an at-once handler, an accepted key, no fault header, a body of a known length the lane waits for,
-        and a server with nothing that could delay or change the answer."""
+    def takes(self, scope: Scope) -> Endpoint | None:
+        """The endpoint that is to answer here the request whose head is in ``scope``, once its body is in; ``None``
+        when the lane does not take it. It takes a request to a hot route with an at-once handler, with an
+        accepted key, no fault header and a body of a known length the lane waits for, on a server with nothing
+        that could delay or change the answer."""
         endpoint = self._routes.endpoint(scope)
         if endpoint is None or endpoint.at_once is None or not self._plain():
-            return False
+            return None
         length = authorization = None
         watched = _WATCHED.get
         for name, value in scope["headers"]:
@@ -90,15 +92,13 @@ class AtOnceLane:
                 if authorization is None:  # the first, as the app reads it
                     authorization = value
             else:
-                return False
+                return None
         if length is None or not length.isdigit():
-            return False
+            return None
         size, config = int(length), self._state.config
-        return (
-            size <= LARGEST_BODY
-            and size <= config.max_body_bytes
-            and key_problem(authorization, config.api_key) is None
-        )
+        if size > LARGEST_BODY or size > config.max_body_bytes or key_problem(authorization, config.api_key):
+            return None
+        return endpoint
 
     def _plain(self) -> bool:
         """No recording, shared state, rate limits, latency or rules: nothing would wait or reshape a reply."""
@@ -111,12 +111,12 @@ class AtOnceLane:
             and not state.rules.in_force
         )
 
-    def answer(self, scope: Scope, body: bytes) -> AtOnceResponse | None:
-        """The response to the request taken at its head, now that its whole ``body`` is in, with the request
-        journaled and counted as the app would (settled before the response goes out); ``None``, with nothing
-        done, when the app must answer it. A failure is logged and answered 500, as the app answers one."""
-        endpoint = self._routes.endpoint(scope)
-        if endpoint is None or not self._plain():  # a rule may have been added while the body came in
+    def answer(self, scope: Scope, body: bytes, endpoint: Endpoint) -> AtOnceResponse | None:
+        """The response of ``endpoint`` (which :meth:`takes` gave) to the request taken at its head, now that its
+        whole ``body`` is in, with the request journaled and counted as the app would (settled before the response
+        goes out); ``None``, with nothing done, when the app must answer it. A failure is logged and answered 500,
+        as the app answers one."""
+        if not self._plain():  # a rule may have been added while the body came in
             return None
         state = self._state
         scope["app"] = self._app

@@ -38,6 +38,7 @@ from ..config.settings import ServerConfig
 from ..wire.errors import error_body
 from ..wire.json_codec import dumps
 from .at_once import AtOnceLane, AtOnceResponse
+from .dispatch import Endpoint
 
 __all__ = ["CoalescingTransport", "EdgeLimits", "edge_limits", "edge_protocol", "uvicorn_config"]
 
@@ -310,7 +311,7 @@ def _httptools_protocol() -> type[asyncio.Protocol] | None:
 
     class EdgeHttpToolsProtocol(_EdgeConnection, HttpToolsProtocol):
         """uvicorn's httptools protocol with the edge rules, the head's size limit included, and the at-once
-        lane (:mod:`.at_once`): a request the lane takes at its head has its cycle held back (no task is started)
+        lane (:mod:`.at_once`): a request the lane takes at its head has its cycle held back (no task is started), with the endpoint the lane found for it,
         until its body is in, then is answered by the lane, or (declined) started as uvicorn would have."""
 
         def __init__(self, config: uvicorn.Config, *args: Any, **kwargs: Any) -> None:
@@ -320,8 +321,9 @@ def _httptools_protocol() -> type[asyncio.Protocol] | None:
             self._lane: AtOnceLane | None = None if logged else _at_once_lane(config)
             #: inside ``on_headers_complete``: a cycle started now is a new request's, its body still to come
             self._heading = False
-            #: the cycle held for the lane, waiting for its body
+            #: the cycle held for the lane, waiting for its body, and the endpoint that is to answer it
             self._held: Any = None
+            self._held_endpoint: Endpoint | None = None
             #: uvicorn's default headers (server, date) as last seen, and as written
             self._defaults: list[tuple[bytes, bytes]] | None = None
             self._defaults_head = b""
@@ -362,9 +364,11 @@ def _httptools_protocol() -> type[asyncio.Protocol] | None:
         def _start_asgi_task(self, cycle: Any, app: Any) -> None:
             lane = self._lane
             fresh = self._heading and app is self.app and not self.expect_100_continue  # not one queued, nor a 503
-            if fresh and lane is not None and lane.takes(cycle.scope):
-                self._held = cycle
-                return
+            if fresh and lane is not None:
+                endpoint = lane.takes(cycle.scope)
+                if endpoint is not None:
+                    self._held, self._held_endpoint = cycle, endpoint
+                    return
             super()._start_asgi_task(cycle, app)
 
         def on_message_complete(self) -> None:
@@ -374,8 +378,10 @@ def _httptools_protocol() -> type[asyncio.Protocol] | None:
                 return
             # uvicorn's send would wait while the client does not read (and the protocol is to be done with it)
             if cycle is self.cycle and not cycle.response_complete and not cycle.flow.write_paused:
-                assert self._lane is not None
-                response = self._lane.answer(cast(dict[str, Any], cycle.scope), bytes(cycle.body))
+                lane, endpoint = self._lane, self._held_endpoint
+                assert lane is not None
+                assert endpoint is not None
+                response = lane.answer(cast(dict[str, Any], cycle.scope), bytes(cycle.body), endpoint)
                 if response is not None:
                     self._write_at_once(cycle, response)
                     return

@@ -26,6 +26,7 @@ from mockserver.app import create_app
 from mockserver.cli import workers
 from mockserver.http import edge
 from mockserver.http.at_once import AtOnceLane, AtOnceResponse
+from mockserver.http.dispatch import Endpoint
 from mockserver.state.journal import JournalEntry
 from mockserver.wire.replies import JSONReply
 
@@ -43,8 +44,8 @@ class LaneSpy:
         self.answered = 0
         answer = lane.answer
 
-        def counting(scope: Any, body: bytes) -> AtOnceResponse | None:
-            response = answer(scope, body)
+        def counting(scope: Any, body: bytes, endpoint: Endpoint) -> AtOnceResponse | None:
+            response = answer(scope, body, endpoint)
             self.answered += response is not None
             return response
 
