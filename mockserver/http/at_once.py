@@ -19,9 +19,9 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass
 from typing import Any
 
+import msgspec
 from starlette.types import Scope
 
 from ..faults.answers import SERVER_ERROR_MESSAGE
@@ -42,6 +42,8 @@ _logger = logging.getLogger("mockserver")
 #: the largest body the lane waits for (uvicorn stops reading a connection past this much unread body)
 LARGEST_BODY = 64 * 1024
 
+#: the replies an at-once handler gives: one body
+_ONE_BODY = (JSONReply, BytesReply)
 #: what the lane looks for in a request's head: its body's length, its key, and what it never takes
 _LENGTH, _KEY, _DECLINED = range(3)
 _WATCHED = {
@@ -52,10 +54,9 @@ _WATCHED = {
 }
 
 
-# a value, never changed once made; not ``frozen`` only because that makes it several times slower to create
-# (one is made for every request the lane answers)
-@dataclass(slots=True)
-class AtOnceResponse:
+# a msgspec struct rather than a dataclass: one is made for every request the lane answers, several times faster;
+# not tracked by the garbage collector (what it refers to never refers back to it)
+class AtOnceResponse(msgspec.Struct, frozen=True, gc=False):
     """What the protocol writes: the status, the headers (content type and length, the OpenAI headers) and the
     whole body."""
 
@@ -126,7 +127,7 @@ class AtOnceLane:
         if reply is None:
             return None
         try:
-            assert isinstance(reply, JSONReply | BytesReply), "an at-once handler answers with one body"
+            assert isinstance(reply, _ONE_BODY), "an at-once handler answers with one body"
             response_headers, content = at_once_response(reply)
             if reply.headers or isinstance(reply, BytesReply):  # values the handler chose (the rest are ours)
                 _check_headers(response_headers)
@@ -147,7 +148,7 @@ class AtOnceLane:
             request_id=scope["state"]["request_id"],
             method=scope["method"],
             path=scope["path"],
-            query=scope["query_string"].decode("latin-1"),
+            query=scope["query_string"].decode("latin-1") if scope["query_string"] else "",
             headers=scope["headers"],
             body=body,
             status=status,

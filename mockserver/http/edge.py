@@ -311,8 +311,9 @@ def _httptools_protocol() -> type[asyncio.Protocol] | None:
 
     class EdgeHttpToolsProtocol(_EdgeConnection, HttpToolsProtocol):
         """uvicorn's httptools protocol with the edge rules, the head's size limit included, and the at-once
-        lane (:mod:`.at_once`): a request the lane takes at its head has its cycle held back (no task is started), with the endpoint the lane found for it,
-        until its body is in, then is answered by the lane, or (declined) started as uvicorn would have."""
+        lane (:mod:`.at_once`): a request the lane takes at its head has its cycle held back (no task is started),
+        with the endpoint the lane found for it, until its body is in, then is answered by the lane, or
+        (declined) started as uvicorn would have."""
 
         def __init__(self, config: uvicorn.Config, *args: Any, **kwargs: Any) -> None:
             super().__init__(config, *args, **kwargs)

@@ -19,6 +19,5 @@ dumps: Callable[[Any], bytes] = orjson.dumps
 #: JSON already encoded, which :func:`dumps` writes as it is (alone, or as a value inside another)
 Encoded = orjson.Fragment
 
-
-def loads(data: bytes | str) -> Any:
-    return orjson.loads(data)
+#: the value of JSON bytes or text - orjson's own function, as :func:`dumps` is
+loads: Callable[[bytes | str], Any] = orjson.loads
