@@ -48,7 +48,7 @@ def redact_secret(value: bytes) -> bytes:
     """``b"Bearer sk-abc...wxyz"`` -> ``b"Bearer ***wxyz"``: the scheme (if any) and the last four characters
     (none of a secret shorter than 12, so a short one is never shown nearly whole)."""
     scheme, space, secret = value.strip(_WHITESPACE).rpartition(b" ")
-    return b"%s%s***%s" % (scheme, space, secret[-4:] if len(secret) >= 12 else b"")
+    return b"".join((scheme, space, b"***", secret[-4:] if len(secret) >= 12 else b""))  # a third cheaper than a format
 
 
 def _truncated_text(value: str, limit: int) -> str:
