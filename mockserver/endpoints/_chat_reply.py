@@ -64,12 +64,16 @@ class ChatReply(msgspec.Struct, frozen=True):
 
     @property
     def completion_tokens(self) -> int:
-        if len(self.choices) == 1:
-            return self.choices[0].generation.completion_tokens
-        return sum(choice.generation.completion_tokens for choice in self.choices)
+        choices = self.choices
+        if len(choices) == 1:
+            return choices[0].generation.completion_tokens
+        return sum(choice.generation.completion_tokens for choice in choices)
 
     @property
     def total_tokens(self) -> int:
+        choices = self.choices
+        if len(choices) == 1:  # (the commonest, without a second property's frame)
+            return self.request.prompt_tokens + choices[0].generation.completion_tokens
         return self.request.prompt_tokens + self.completion_tokens
 
     def usage(self) -> dict[str, Any]:
