@@ -21,7 +21,7 @@ from ..wire.errors import APIErrorResponse
 from ._chat_request import ChatRequest
 from ._generation_fields import reply_key
 from ._request_limits import check_max_tokens
-from .models import check_model_served
+from .models import is_model_served
 
 __all__ = ["common_chat_request"]
 
@@ -80,8 +80,9 @@ def common_chat_request(body: Mapping[str, Any], state: ServerState) -> ChatRequ
     limit_param = "max_completion_tokens" if checked.max_completion_tokens is not None else "max_tokens"
     max_tokens = checked.max_completion_tokens if checked.max_completion_tokens is not None else checked.max_tokens
     model = checked.model
+    if not is_model_served(state.config, model):
+        return None
     try:
-        check_model_served(state.config, model, quote="`")
         output_limit = check_max_tokens(state, model, max_tokens, limit_param)
     except APIErrorResponse:
         return None
