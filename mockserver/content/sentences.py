@@ -80,6 +80,12 @@ def _make_pool() -> tuple[tuple[Sentence, ...], ...]:
 
 
 _POOL = _make_pool()
+#: :data:`_POOL` indexed by a whole draw byte: ``_DRAWN[k][byte]`` is ``_POOL[k][byte & (PER_LENGTH - 1)]``
+_DRAWN = tuple(
+    tuple(sentences[byte & (PER_LENGTH - 1)] for byte in range(256)) if sentences else () for sentences in _POOL
+)
+#: a body sentence's length for each value of its draw byte: ``_BODY_SHORTEST + (byte & 15)``
+_BODY_LENGTHS = bytes(_BODY_SHORTEST + (byte & 15) for byte in range(256))
 
 
 def reply_text(
@@ -102,10 +108,16 @@ def reply_text(
         return "", ()
     if length == 1:
         return ".", (".",)
-    pool = _POOL
+    # (the tables are looked up by the draw bytes themselves: fewer steps per sentence)
+    drawn = _DRAWN
     # the first sentence, with or without its leading space; then the others, each with the space before it
-    size = length if length <= LONGEST else min(_BODY_SHORTEST + (draws[_LENGTH_BYTES] & 15), length - 2)
-    sentence = pool[size][draws[_LENGTH_BYTES + 1] & (PER_LENGTH - 1)]
+    if length <= LONGEST:
+        size = length
+    else:
+        size = _BODY_LENGTHS[draws[_LENGTH_BYTES]]
+        if size > length - 2:
+            size = length - 2
+    sentence = drawn[size][draws[_LENGTH_BYTES + 1]]
     if leading_space:
         text, pieces = sentence.spaced_text, sentence.spaced_pieces
     else:
@@ -118,10 +130,10 @@ def reply_text(
         if remaining <= LONGEST:
             size = remaining
         else:
-            size = _BODY_SHORTEST + (draws[position] & 15)
+            size = _BODY_LENGTHS[draws[position]]
             if size > remaining - 2:
                 size = remaining - 2
-        sentence = pool[size][draws[position + 1] & (PER_LENGTH - 1)]
+        sentence = drawn[size][draws[position + 1]]
         text += sentence.spaced_text
         pieces += sentence.spaced_pieces
         made += size

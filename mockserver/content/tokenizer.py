@@ -137,7 +137,8 @@ def count_tokens(text: str) -> int:
         two = x & (x >> 4)
         four = two & (two >> 8)
         if not four & (four >> 16) & (four >> 32):
-            return (x & ~(x >> 4)).bit_count()
+            # ``x & ~(x >> 4)`` is ``x ^ two`` (``two`` holds only bits of ``x``): one step, not three
+            return (x ^ two).bit_count()
         return len(_ASCII_PIECE.findall(text))
     found: list[str] = _PIECE.findall(text)
     if not found or max(map(len, found)) <= LONGEST_PIECE:

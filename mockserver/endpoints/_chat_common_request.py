@@ -21,7 +21,7 @@ from ..wire.errors import APIErrorResponse
 from ._chat_request import ChatRequest
 from ._generation_fields import reply_key
 from ._request_limits import check_max_tokens
-from .models import check_model_served
+from .models import is_model_served
 
 __all__ = ["common_chat_request"]
 
@@ -35,13 +35,15 @@ class _Message(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class _StreamOptions(msgspec.Struct):
-    include_usage: bool | None = None
+    include_usage: bool = False
 
 
+# A field whose null means its default has that default here, not ``None``: a body that sends the null is declined
+# (the field-by-field checks give it the same request), and the common body, which omits it, needs no conversion.
 class _CommonChat(msgspec.Struct, forbid_unknown_fields=True):
     model: Annotated[str, msgspec.Meta(min_length=1)]
     messages: Annotated[list[_Message], msgspec.Meta(min_length=1)]
-    n: Annotated[int, msgspec.Meta(ge=1, le=128)] | None = None
+    n: Annotated[int, msgspec.Meta(ge=1, le=128)] = 1
     temperature: Annotated[float, msgspec.Meta(ge=0, le=2)] | None = None
     top_p: Annotated[float, msgspec.Meta(ge=0, le=1)] | None = None
     presence_penalty: Annotated[float, msgspec.Meta(ge=-2, le=2)] | None = None
@@ -49,15 +51,15 @@ class _CommonChat(msgspec.Struct, forbid_unknown_fields=True):
     seed: int | None = None
     user: str | None = None
     logit_bias: dict[str, Any] | None = None
-    parallel_tool_calls: bool | None = None
-    stream: bool | None = None
+    parallel_tool_calls: bool = True
+    stream: bool = False
     stream_options: _StreamOptions | None = None
-    logprobs: bool | None = None
+    logprobs: bool = False
     top_logprobs: Annotated[int, msgspec.Meta(ge=0, le=20)] | None = None
     max_completion_tokens: _Positive | None = None
     max_tokens: _Positive | None = None
     stop: str | Annotated[list[str], msgspec.Meta(max_length=4)] | None = None
-    store: bool | None = None
+    store: bool = False
     service_tier: Literal["auto", "default", "flex", "scale", "priority"] | None = None
     reasoning_effort: Literal["none", "minimal", "low", "medium", "high", "xhigh", "max"] | None = None
 
@@ -69,16 +71,18 @@ def common_chat_request(body: Mapping[str, Any], state: ServerState) -> ChatRequ
         checked = msgspec.convert(body, _CommonChat)
     except msgspec.ValidationError:
         return None
-    stream = bool(checked.stream)
-    if checked.stream_options is not None and not stream:
+    stream = checked.stream
+    stream_options = checked.stream_options
+    if stream_options is not None and not stream:
         return None
     if checked.top_logprobs is not None and not checked.logprobs:
         return None
     limit_param = "max_completion_tokens" if checked.max_completion_tokens is not None else "max_tokens"
     max_tokens = checked.max_completion_tokens if checked.max_completion_tokens is not None else checked.max_tokens
     model = checked.model
+    if not is_model_served(state.config, model):
+        return None
     try:
-        check_model_served(state.config, model, quote="`")
         output_limit = check_max_tokens(state, model, max_tokens, limit_param)
     except APIErrorResponse:
         return None
@@ -99,18 +103,18 @@ def common_chat_request(body: Mapping[str, Any], state: ServerState) -> ChatRequ
         checked.messages[-1].content if prompt is None else prompt,  # prompt
         prompt_tokens,  # prompt_tokens
         reply_key(body),  # key
-        checked.n or 1,  # n
+        checked.n,  # n
         stream,  # stream
-        bool(checked.stream_options is not None and checked.stream_options.include_usage),  # include_usage
+        stream_options is not None and stream_options.include_usage,  # include_usage
         max_tokens,  # max_tokens
         () if stop is None else (stop,) if isinstance(stop, str) else tuple(stop),  # stop
-        bool(checked.logprobs),  # logprobs
+        checked.logprobs,  # logprobs
         checked.top_logprobs or 0,  # top_logprobs
         (),  # tools
         "auto",  # tool_choice
-        True if checked.parallel_tool_calls is None else checked.parallel_tool_calls,  # parallel_tool_calls
+        checked.parallel_tool_calls,  # parallel_tool_calls
         None,  # json_schema
-        bool(checked.store),  # store
+        checked.store,  # store
         {},  # metadata
         "default" if tier in (None, "auto") else tier,  # service_tier
         output_limit,  # output_limit

@@ -17,7 +17,7 @@ from ..state.server_state import ServerState
 from ..wire.json_codec import dumps
 from ..wire.sse import SSEEvent, json_event
 from ._chat_request import ChatRequest
-from ._generation_fields import usage_body
+from ._generation_fields import SERVICE_TIERS, usage_body
 
 __all__ = ["ChatChoice", "ChatReply", "GenerationStopped", "generate_choices", "plan_reply"]
 
@@ -64,12 +64,16 @@ class ChatReply(msgspec.Struct, frozen=True):
 
     @property
     def completion_tokens(self) -> int:
-        if len(self.choices) == 1:
-            return self.choices[0].generation.completion_tokens
-        return sum(choice.generation.completion_tokens for choice in self.choices)
+        choices = self.choices
+        if len(choices) == 1:
+            return choices[0].generation.completion_tokens
+        return sum(choice.generation.completion_tokens for choice in choices)
 
     @property
     def total_tokens(self) -> int:
+        choices = self.choices
+        if len(choices) == 1:  # (the commonest, without a second property's frame)
+            return self.request.prompt_tokens + choices[0].generation.completion_tokens
         return self.request.prompt_tokens + self.completion_tokens
 
     def usage(self) -> dict[str, Any]:
@@ -95,19 +99,20 @@ class ChatReply(msgspec.Struct, frozen=True):
         prompt_tokens = request.prompt_tokens
         first = choices[0].generation
         if len(choices) == 1 and choices[0].logprobs_top is None and not first.tool_calls:  # the commonest
-            completion_tokens = first.completion_tokens
-            return _ONE_TEXT_CHOICE_BODY % (
-                dumps(self.id),
-                self.created,
-                dumps(request.model),
-                dumps(first.text),
-                dumps(first.finish_reason),
-                prompt_tokens,
-                completion_tokens,
-                prompt_tokens + completion_tokens,
-                dumps(request.service_tier),
-                dumps(self.fingerprint),
-            )
+            template = _ONE_TEXT_CHOICE_BODIES.get(first.finish_reason)
+            if template is not None:
+                completion_tokens = first.completion_tokens
+                return template % (
+                    dumps(self.id),
+                    self.created,
+                    dumps(request.model),
+                    dumps(first.text),
+                    prompt_tokens,
+                    completion_tokens,
+                    prompt_tokens + completion_tokens,
+                    _ENCODED_TIERS.get(request.service_tier) or dumps(request.service_tier),
+                    dumps(self.fingerprint),
+                )
         if any(choice.logprobs_top is not None or choice.generation.tool_calls for choice in choices):
             return dumps(self.body())
         completion_tokens = self.completion_tokens
@@ -202,8 +207,16 @@ _TEXT_CHOICE = (
     b'{"index":%d,"message":{"role":"assistant","content":%b,"refusal":null,"annotations":[]},'
     b'"logprobs":null,"finish_reason":%b}'
 )
-#: :data:`_BODY` with :data:`_TEXT_CHOICE` as its only choice (the first)
-_ONE_TEXT_CHOICE_BODY = _BODY.replace(b"[%b]", b"[" + _TEXT_CHOICE.replace(b"%d", b"0", 1) + b"]", 1)
+#: per finish reason of a text choice: :data:`_BODY` with :data:`_TEXT_CHOICE` as its only choice (the first, with
+#: that finish reason)
+_ONE_TEXT_CHOICE_BODIES = {
+    reason: _BODY.replace(
+        b"[%b]", b"[" + _TEXT_CHOICE.replace(b"%d", b"0", 1).replace(b":%b}", b":" + dumps(reason) + b"}", 1) + b"]", 1
+    )
+    for reason in ("stop", "length")
+}
+#: every service tier a reply may name, encoded
+_ENCODED_TIERS = {tier: dumps(tier) for tier in SERVICE_TIERS}
 
 
 def generate_choices(

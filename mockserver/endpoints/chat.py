@@ -73,14 +73,17 @@ def routes() -> list[BaseRoute]:
 
 def expected_tokens(state: ServerState, request: ChatRequest) -> int:
     """At most how many tokens generating ``request``'s choices makes (a bound, to choose where it runs)."""
-    limit = request.max_tokens if request.max_tokens is not None else (request.output_limit or HEAVY_TOKENS + 1)
-    unbounded_content = (
-        (request.tools and request.tool_choice != "none")
-        or request.json_schema is not None
-        or state.config.mode == "echo"
-    )
-    per_choice = limit if unbounded_content else min(limit, state.config.max_reply_tokens)
-    return per_choice * request.n
+    limit = request.max_tokens
+    if limit is None:
+        limit = request.output_limit or HEAVY_TOKENS + 1
+    if (not request.tools or request.tool_choice == "none") and request.json_schema is None:
+        # text: generated text is at most the configured longest reply (the prompt echoed: the limit bounds it)
+        config = state.config
+        if config.mode != "echo":
+            longest = config.max_reply_tokens
+            if longest < limit:
+                limit = longest
+    return limit * request.n
 
 
 async def _generate(state: ServerState, request: ChatRequest) -> tuple[Generation, ...]:

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from mockserver.content.logprobs import chat_logprobs
-from mockserver.content.sentences import LONGEST, reply_text
+from mockserver.content.sentences import _BODY_LENGTHS, _DRAWN, _POOL, LONGEST, PER_LENGTH, reply_text
 from mockserver.content.tokenizer import count_tokens, split_tokens
 
 
@@ -75,3 +75,14 @@ def test_top_logprobs_has_top_entries_even_when_the_token_is_an_alternative(top:
         assert len(logprob["top_logprobs"]) == top
         assert logprob["top_logprobs"][0]["token"] == token
         assert len({entry["token"] for entry in logprob["top_logprobs"]}) == top
+
+
+def test_the_draw_tables_pick_what_the_draw_bytes_say() -> None:
+    """The tables a reply is drawn through: a sentence by its whole draw byte (the byte's low bits pick it among
+    its length's), a body sentence's length by its byte (the shortest body sentence plus the byte's low four
+    bits)."""
+    for length, sentences in enumerate(_POOL):
+        assert len(_DRAWN[length]) == (256 if sentences else 0)
+        for byte, sentence in enumerate(_DRAWN[length]):
+            assert sentence is sentences[byte % PER_LENGTH]
+    assert list(_BODY_LENGTHS) == [5 + byte % 16 for byte in range(256)]

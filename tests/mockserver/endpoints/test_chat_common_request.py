@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -155,3 +156,31 @@ def test_messages_outside_the_common_shape_get_the_field_by_field_answer(message
     body = {"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}, message]}
     assert common_chat_request(body, STATE) is None
     assert _as_served(body) == _field_by_field(body)
+
+
+@pytest.mark.parametrize(
+    "null",
+    [
+        {"n": None},
+        {"stream": None},
+        {"logprobs": None},
+        {"store": None},
+        {"parallel_tool_calls": None},
+        {"stream": True, "stream_options": {"include_usage": None}},
+    ],
+)
+def test_a_null_that_means_the_default_is_answered_as_the_default(null: dict[str, Any]) -> None:
+    """The one conversion takes these fields' defaults, not null: a body sending the null is declined and the
+    field-by-field checks answer it, with the request of a body that leaves the field out (but for the reply key,
+    which holds the body's content as sent)."""
+    body = {"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}], **null}
+    without = {name: value for name, value in body.items() if value is not None}
+    if "stream_options" in without:
+        without["stream_options"] = {}
+    assert common_chat_request(body, STATE) is None
+    served = _as_served(body)
+    assert served == parse_chat_request(body, STATE)
+    assert isinstance(served, ChatRequest)
+    assert msgspec.structs.replace(served, key=b"") == msgspec.structs.replace(
+        parse_chat_request(without, STATE), key=b""
+    )
