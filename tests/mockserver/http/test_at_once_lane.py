@@ -243,15 +243,15 @@ def test_a_request_slower_than_the_keep_alive_timeout_is_answered_whole(monkeypa
     monkeypatch.setattr(
         mockserver.server,
         "uvicorn_config",
-        lambda app, config, **settings: serving(app, config, **{**settings, "timeout_keep_alive": 0.2}),
+        lambda app, config, **settings: serving(app, config, **{**settings, "timeout_keep_alive": 0.5}),
     )
-    slow = {"X-Mock-Fault": orjson.dumps({"type": "latency", "ttft": 0.6}).decode()}
+    slow = {"X-Mock-Fault": orjson.dumps({"type": "latency", "ttft": 0.8}).decode()}
     with MockServer() as server, Connection(server) as connection:
         connection.send(_request(BODIES[0]))  # answered at once: the connection's idle clock starts
         assert connection.response().status == 200
-        connection.send(_request(BODIES[0], headers=slow))  # at once, well within the 0.2 s
-        assert connection.response().status == 200  # 0.6 s later, on the same connection
-        assert connection.closed_by_server()  # and idle again after it: closed after 0.2 s
+        connection.send(_request(BODIES[0], headers=slow))  # at once, well within the 0.5 s
+        assert connection.response().status == 200  # 0.8 s later, on the same connection
+        assert connection.closed_by_server()  # and idle again after it: closed after 0.5 s
 
 
 def test_each_response_carries_uvicorns_default_headers_as_they_are_now(
