@@ -292,6 +292,19 @@ def test_pipelined_requests_are_answered_in_order(lane_server: tuple[MockServer,
     assert spy.answered >= 1  # the first; the others wait in uvicorn's queue and go through the app
 
 
+def test_requests_pipelined_behind_one_the_app_answers_are_started_when_it_ends(
+    lane_server: tuple[MockServer, LaneSpy],
+) -> None:
+    """The edge protocol's end of a response starts the next request waiting in uvicorn's queue."""
+    server, _ = lane_server
+    slow = {"X-Mock-Fault": orjson.dumps({"type": "latency", "ttft": 0.05}).decode()}
+    with Connection(server) as connection:
+        connection.send(_request(BODIES[0], headers=slow) + _request(BODIES[1]) + _request(BODIES[0]))
+        answers = [connection.response() for _ in range(3)]
+    assert [response.status for response in answers] == [200, 200, 200]
+    assert [entry.rule_id for entry in server.journal] == ["header", None, None]
+
+
 @pytest.mark.parametrize(("first_part", "answered"), [(0, 1), (5, 0)])
 def test_a_body_that_comes_after_its_head_is_waited_for(
     lane_server: tuple[MockServer, LaneSpy], first_part: int, answered: int
