@@ -80,6 +80,14 @@ def _replay(case: PageCase) -> str:
     return scenario_text([]) + comment + "\n"
 
 
+#: the landmarks: several pages and a partial one, a break on the second page, exactly one full page, no items
+LANDMARKS = (
+    PageCase(25, 10, None),
+    PageCase(25, 10, 15),
+    PageCase(10, 10, None),
+    PageCase(0, 5, None),
+)
+
 PAGINATION = (
     GivenProperty(
         name="pagination.every_item_once",
@@ -88,5 +96,6 @@ PAGINATION = (
         check=check_pagination,
         replay=_replay,
         examples=12,
+        landmarks=LANDMARKS,
     ),
 )
