@@ -110,20 +110,10 @@ def reply_text(
         return ".", (".",)
     # (the tables are looked up by the draw bytes themselves: fewer steps per sentence)
     drawn = _DRAWN
-    # the first sentence, with or without its leading space; then the others, each with the space before it
-    if length <= LONGEST:
-        size = length
-    else:
-        size = _BODY_LENGTHS[draws[_LENGTH_BYTES]]
-        if size > length - 2:
-            size = length - 2
-    sentence = drawn[size][draws[_LENGTH_BYTES + 1]]
-    if leading_space:
-        text, pieces = sentence.spaced_text, sentence.spaced_pieces
-    else:
-        text, pieces = sentence.text, sentence.pieces
-    made = size
-    position = _LENGTH_BYTES + 2
+    text = ""
+    pieces: tuple[str, ...] = ()
+    made = 0
+    position = _LENGTH_BYTES
     while made < wanted:
         # the last sentence takes what remains; one before it leaves at least a shortest sentence
         remaining = length - made
@@ -134,8 +124,12 @@ def reply_text(
             if size > remaining - 2:
                 size = remaining - 2
         sentence = drawn[size][draws[position + 1]]
-        text += sentence.spaced_text
-        pieces += sentence.spaced_pieces
+        # each sentence with the space before it; the first one too only when asked for
+        if made or leading_space:
+            text += sentence.spaced_text
+            pieces += sentence.spaced_pieces
+        else:
+            text, pieces = sentence.text, sentence.pieces
         made += size
         position += 2
     if made > wanted:
