@@ -1,8 +1,11 @@
 """The hot API routes (``mockserver.http.hot_routes``) skip Starlette's middleware and router: a request they
 take must be answered as the full stack answers it (headers, key check, journal, a 500 for a failure), and the
-table must hold only routes the router itself would pick."""
+table must hold only routes the router itself would pick. A handler asks for its Starlette request only when it
+needs it, and gets the whole of it then."""
 
 from __future__ import annotations
+
+import logging
 
 import httpx
 import pytest
@@ -96,3 +99,50 @@ async def test_a_failure_on_a_hot_route_gets_the_openai_shaped_500_of_the_full_s
     assert hot.status_code == full.status_code == 500
     assert hot.json() == full.json()
     assert hot.json()["error"]["type"] == "server_error"
+
+
+async def _echo_request(call: Call) -> Reply:
+    request = call.request  # made when first asked for, with the body to read
+    return JSONReply(
+        {
+            "path": request.url.path,
+            "query": request.query_params["q"],
+            "thing": call.path_params["thing"],
+            "body": (await request.body()).decode(),
+        }
+    )
+
+
+async def test_a_handler_that_asks_for_its_request_gets_the_whole_of_it() -> None:
+    app = create_app()
+    app.router.routes.insert(0, Route("/v1/echo/{thing}", Endpoint(_echo_request, json_body=False), methods=["POST"]))
+    async with _client(app) as client:
+        response = await client.post("/v1/echo/spoon?q=soup", content=b"the body", headers=AUTH)
+    assert response.status_code == 200
+    assert response.json() == {"path": "/v1/echo/spoon", "query": "soup", "thing": "spoon", "body": "the body"}
+
+
+async def _failing(call: Call) -> Reply:
+    raise RuntimeError("the handler broke")
+
+
+def _failing_at_once(call: Call) -> Reply | None:
+    raise RuntimeError("the handler broke")
+
+
+async def test_a_handler_that_fails_is_a_500_logged_with_its_request(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.ERROR, logger="mockserver")
+    app = create_app()
+    endpoint = Endpoint(_failing, at_once=_failing_at_once)
+    app.router.routes.insert(0, Route("/v1/failing", endpoint, methods=["POST"]))
+    async with _client(app) as client:
+        response = await client.post("/v1/failing", json={}, headers=AUTH)
+    scope = {"type": "http", "method": "POST", "path": "/v1/failing", "headers": []}
+    at_once = endpoint.reply_at_once(scope, b"{}", app.state.mock)
+    assert isinstance(at_once, JSONReply)
+    assert (response.status_code, at_once.status) == (500, 500)
+    assert response.json() == at_once.body
+    assert response.json()["error"]["type"] == "server_error"
+    failures = [record for record in caplog.records if record.getMessage() == "handler failed: POST /v1/failing"]
+    assert len(failures) == 2
+    assert all(record.exc_info is not None and "the handler broke" in str(record.exc_info[1]) for record in failures)
